@@ -34,7 +34,8 @@ void dpi_process_packet(struct dpi *dpi, struct flow *flow, enum flow_direction 
                         const struct decoded_packet *packet);
 
 /* Finishes detection (giving up and guessing if needed), fills the final
- * facts and frees nDPI's per-flow state. Idempotent. */
+ * facts and frees nDPI's per-flow state. Call again when the flow ends:
+ * it then only refreshes facts that depend on the final counters. */
 void dpi_flow_finish(struct dpi *dpi, struct flow *flow);
 
 /* nDPI's name for risk bit `risk` ("TLS Obsolete Version"...). */

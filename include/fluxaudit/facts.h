@@ -49,7 +49,8 @@ struct flow_facts {
     bool dpi_guessed;              /* the application was guessed from ports */
     uint16_t ndpi_master;          /* nDPI master protocol id */
     uint16_t ndpi_app;             /* nDPI application protocol id */
-    char app[FACT_NAME_MAX];       /* application name: nDPI's ("TLS", "HTTP", "DNS") or the project's ("DICOM") */
+    char app[FACT_NAME_MAX];       /* protocol name: nDPI's ("TLS", "HTTP", "DNS") or the project's ("DICOM") */
+    char service[FACT_NAME_MAX];   /* the service nDPI recognised over it ("Google"), "" if none */
     char category[FACT_NAME_MAX];  /* nDPI category name */
     uint64_t ndpi_risks;           /* nDPI risk bitmap (bit n = ndpi_risk_enum n) */
     char server_name[FACT_HOST_MAX]; /* SNI, HTTP Host or DNS query name nDPI saw */
