@@ -1,0 +1,724 @@
+/* audit: the one place that decides what is a deviation.
+ *
+ * For each finished flow and each inventory device it touches, find the
+ * device's declared flow that matches it (protocol, emitter, receiver,
+ * receiver port), then apply the rules to the flow's facts. Results are
+ * aggregated so that a thousand identical connections make one finding. */
+#include "fluxaudit/audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One aggregate: a finding or an observed flow of one device. */
+struct aggregate_key {
+    size_t device;
+    int code;                           /* finding code, or -1 for an observed flow */
+    const struct matrix_flow *matrix_flow;
+    struct net_addr client;
+    struct net_addr server;
+    uint8_t ip_proto;
+    uint16_t port;
+    char app[FACT_NAME_MAX];            /* observed flows only */
+};
+
+struct aggregate_node {
+    struct aggregate_key key;
+    size_t index;                       /* into the device's findings or observed */
+    struct aggregate_node *next;
+};
+
+struct audit {
+    const struct matrix *matrix;
+    const struct rules *rules;
+    size_t max_entries;
+    size_t entries;
+    struct audit_device *devices;
+    size_t device_count;
+    size_t *finding_capacity;
+    size_t *observed_capacity;
+    struct aggregate_node **buckets;
+    size_t bucket_count;                /* power of two */
+    struct audit_stats stats;
+    bool finished;
+};
+
+/* Where a device sits in a flow. */
+struct device_view {
+    size_t device;
+    bool is_client;
+};
+
+static uint32_t hash_bytes(uint32_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static uint32_t aggregate_hash(const struct aggregate_key *key)
+{
+    uint32_t h = 2166136261u;
+    h = hash_bytes(h, &key->device, sizeof(key->device));
+    h = hash_bytes(h, &key->code, sizeof(key->code));
+    h = hash_bytes(h, &key->matrix_flow, sizeof(key->matrix_flow));
+    h = hash_bytes(h, &key->client, sizeof(key->client));
+    h = hash_bytes(h, &key->server, sizeof(key->server));
+    h = hash_bytes(h, &key->ip_proto, sizeof(key->ip_proto));
+    h = hash_bytes(h, &key->port, sizeof(key->port));
+    return hash_bytes(h, key->app, strlen(key->app));
+}
+
+static bool aggregate_equal(const struct aggregate_key *a, const struct aggregate_key *b)
+{
+    return a->device == b->device && a->code == b->code && a->matrix_flow == b->matrix_flow &&
+           a->ip_proto == b->ip_proto && a->port == b->port &&
+           net_addr_compare(&a->client, &b->client) == 0 &&
+           net_addr_compare(&a->server, &b->server) == 0 && strcmp(a->app, b->app) == 0;
+}
+
+struct audit *audit_create(const struct matrix *matrix, const struct rules *rules, size_t max_entries)
+{
+    struct audit *audit = calloc(1, sizeof(*audit));
+    if (audit == NULL)
+        return NULL;
+    audit->matrix = matrix;
+    audit->rules = rules;
+    audit->max_entries = max_entries;
+    audit->device_count = matrix->device_count;
+    audit->bucket_count = 1024;
+    while (audit->bucket_count < max_entries && audit->bucket_count < (1u << 20))
+        audit->bucket_count <<= 1;
+    audit->buckets = calloc(audit->bucket_count, sizeof(*audit->buckets));
+    audit->devices = calloc(audit->device_count + 1, sizeof(*audit->devices));
+    audit->finding_capacity = calloc(audit->device_count + 1, sizeof(size_t));
+    audit->observed_capacity = calloc(audit->device_count + 1, sizeof(size_t));
+    if (audit->buckets == NULL || audit->devices == NULL || audit->finding_capacity == NULL ||
+        audit->observed_capacity == NULL) {
+        audit_destroy(audit);
+        return NULL;
+    }
+    for (size_t i = 0; i < audit->device_count; i++) {
+        const struct matrix_device *device = &matrix->devices[i];
+        audit->devices[i].device = device;
+        audit->devices[i].matrix_flow_seen = calloc(device->flow_count + 1, sizeof(bool));
+        if (audit->devices[i].matrix_flow_seen == NULL) {
+            audit_destroy(audit);
+            return NULL;
+        }
+    }
+    return audit;
+}
+
+void audit_destroy(struct audit *audit)
+{
+    if (audit == NULL)
+        return;
+    for (size_t b = 0; audit->buckets != NULL && b < audit->bucket_count; b++) {
+        struct aggregate_node *node = audit->buckets[b];
+        while (node != NULL) {
+            struct aggregate_node *next = node->next;
+            free(node);
+            node = next;
+        }
+    }
+    for (size_t i = 0; audit->devices != NULL && i < audit->device_count; i++) {
+        free(audit->devices[i].findings);
+        free(audit->devices[i].observed);
+        free(audit->devices[i].matrix_flow_seen);
+    }
+    free(audit->buckets);
+    free(audit->devices);
+    free(audit->finding_capacity);
+    free(audit->observed_capacity);
+    free(audit);
+}
+
+/* Grows *array (of `size`-byte items) so it can hold one more. */
+static bool reserve_one(void **array, size_t *capacity, size_t count, size_t size)
+{
+    if (count < *capacity)
+        return true;
+    size_t next = *capacity ? *capacity * 2 : 16;
+    void *grown = realloc(*array, next * size);
+    if (grown == NULL)
+        return false;
+    *array = grown;
+    *capacity = next;
+    return true;
+}
+
+/* Returns the aggregate's index in its device array, creating a zeroed
+ * entry if needed; *created tells which. Returns SIZE_MAX past the cap. */
+static size_t aggregate_lookup(struct audit *audit, const struct aggregate_key *key, bool *created)
+{
+    *created = false;
+    size_t bucket = aggregate_hash(key) & (audit->bucket_count - 1);
+    for (struct aggregate_node *node = audit->buckets[bucket]; node != NULL; node = node->next) {
+        if (aggregate_equal(&node->key, key))
+            return node->index;
+    }
+    if (audit->entries >= audit->max_entries) {
+        audit->stats.dropped++;
+        return SIZE_MAX;
+    }
+    struct audit_device *device = &audit->devices[key->device];
+    size_t index;
+    bool ok;
+    if (key->code >= 0) {
+        ok = reserve_one((void **)&device->findings, &audit->finding_capacity[key->device],
+                         device->finding_count, sizeof(*device->findings));
+        index = device->finding_count;
+    } else {
+        ok = reserve_one((void **)&device->observed, &audit->observed_capacity[key->device],
+                         device->observed_count, sizeof(*device->observed));
+        index = device->observed_count;
+    }
+    struct aggregate_node *node = ok ? calloc(1, sizeof(*node)) : NULL;
+    if (node == NULL) {
+        audit->stats.dropped++;
+        return SIZE_MAX;
+    }
+    if (key->code >= 0)
+        memset(&device->findings[device->finding_count++], 0, sizeof(*device->findings));
+    else
+        memset(&device->observed[device->observed_count++], 0, sizeof(*device->observed));
+    node->key = *key;
+    node->index = index;
+    node->next = audit->buckets[bucket];
+    audit->buckets[bucket] = node;
+    audit->entries++;
+    *created = true;
+    return index;
+}
+
+static bool mac_in_device(const struct matrix_device *device, const struct mac_addr *mac)
+{
+    for (size_t i = 0; i < device->mac_count; i++) {
+        if (memcmp(device->macs[i].bytes, mac->bytes, sizeof(mac->bytes)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool addr_in_prefixes(const struct net_prefix *prefixes, size_t count,
+                             const struct net_addr *addr)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (net_prefix_contains(&prefixes[i], addr))
+            return true;
+    }
+    return false;
+}
+
+/* True if the flow endpoint (addr, optional mac) is `device`. */
+static bool endpoint_is_device(const struct matrix_device *device, const struct net_addr *addr,
+                               const struct mac_addr *mac)
+{
+    if (addr_in_prefixes(device->prefixes, device->prefix_count, addr))
+        return true;
+    return mac != NULL && mac_in_device(device, mac);
+}
+
+/* Matches a DNS name of the matrix ("host.example", "*.example") against a
+ * name seen in the capture, case-insensitively. */
+static bool dns_name_matches(const char *pattern, const char *seen)
+{
+    if (pattern == NULL || seen == NULL || seen[0] == '\0')
+        return false;
+    if (strncmp(pattern, "*.", 2) == 0) {
+        size_t suffix_len = strlen(pattern + 1); /* ".example" */
+        size_t seen_len = strlen(seen);
+        return seen_len > suffix_len && strcasecmp(seen + seen_len - suffix_len, pattern + 1) == 0;
+    }
+    return strcasecmp(pattern, seen) == 0;
+}
+
+/* The names the flow's server was seen under: TLS SNI, HTTP Host, etc. */
+static bool server_named(const struct flow *flow, const char *pattern)
+{
+    return dns_name_matches(pattern, flow->facts.tls.sni) ||
+           dns_name_matches(pattern, flow->facts.server_name);
+}
+
+/* True if one endpoint of `flow` matches the matrix peer. `owner` is the
+ * device whose matrix is being read; `is_server` says which endpoint. */
+static bool peer_matches(const struct audit *audit, const struct matrix_peer *peer,
+                         size_t owner, const struct flow *flow, bool is_server)
+{
+    const struct net_addr *addr = is_server ? &flow->server : &flow->client;
+    const struct mac_addr *mac =
+        flow->has_mac ? (is_server ? &flow->server_mac : &flow->client_mac) : NULL;
+    const struct matrix *matrix = audit->matrix;
+    switch (peer->kind) {
+    case MATRIX_PEER_ANY:
+        return true;
+    case MATRIX_PEER_DEVICE:
+        return endpoint_is_device(&matrix->devices[owner], addr, mac);
+    case MATRIX_PEER_OTHER_DEVICE:
+        return peer->index < matrix->device_count &&
+               endpoint_is_device(&matrix->devices[peer->index], addr, mac);
+    case MATRIX_PEER_PREFIX:
+        return net_prefix_contains(&peer->prefix, addr);
+    case MATRIX_PEER_INTERNET:
+        return !matrix_is_internal(matrix, addr);
+    case MATRIX_PEER_DNS:
+        return is_server && server_named(flow, peer->dns_name);
+    case MATRIX_PEER_HOST: {
+        if (peer->index >= matrix->host_count)
+            return false;
+        const struct matrix_host *host = &matrix->hosts[peer->index];
+        if (addr_in_prefixes(host->prefixes, host->prefix_count, addr))
+            return true;
+        for (size_t i = 0; is_server && i < host->dns_name_count; i++) {
+            if (server_named(flow, host->dns_names[i]))
+                return true;
+        }
+        return false;
+    }
+    }
+    return false;
+}
+
+static bool proto_matches(enum matrix_proto proto, uint8_t ip_proto)
+{
+    switch (proto) {
+    case MATRIX_PROTO_ANY:
+        return true;
+    case MATRIX_PROTO_TCP:
+        return ip_proto == IP_PROTO_TCP;
+    case MATRIX_PROTO_UDP:
+        return ip_proto == IP_PROTO_UDP;
+    case MATRIX_PROTO_ICMP:
+        return ip_proto == IP_PROTO_ICMP || ip_proto == IP_PROTO_ICMPV6;
+    }
+    return false;
+}
+
+static bool has_ports(uint8_t ip_proto)
+{
+    return ip_proto == IP_PROTO_TCP || ip_proto == IP_PROTO_UDP;
+}
+
+/* True if the application seen is the declared one (nDPI's protocol or
+ * service name, case-insensitive), or if nothing reliable was seen. */
+static bool app_consistent(const struct matrix_flow *declared, const struct flow_facts *facts)
+{
+    if (declared->app == NULL || facts->app[0] == '\0' || facts->dpi_guessed)
+        return true;
+    return strcasecmp(declared->app, facts->app) == 0 ||
+           (facts->service[0] != '\0' && strcasecmp(declared->app, facts->service) == 0);
+}
+
+/* The device's declared flow matching `flow`, preferring one whose
+ * application also agrees; NULL when the flow is undeclared. */
+static const struct matrix_flow *find_declared(const struct audit *audit, size_t owner,
+                                               const struct flow *flow)
+{
+    const struct matrix_device *device = &audit->matrix->devices[owner];
+    const struct matrix_flow *first = NULL;
+    for (size_t i = 0; i < device->flow_count; i++) {
+        const struct matrix_flow *candidate = &device->flows[i];
+        if (!proto_matches(candidate->proto, flow->ip_proto))
+            continue;
+        if (has_ports(flow->ip_proto) && !matrix_flow_has_port(candidate, flow->server_port))
+            continue;
+        if (!peer_matches(audit, &candidate->from, owner, flow, false) ||
+            !peer_matches(audit, &candidate->to, owner, flow, true))
+            continue;
+        if (app_consistent(candidate, &flow->facts))
+            return candidate;
+        if (first == NULL)
+            first = candidate;
+    }
+    return first;
+}
+
+static void flow_ref_fill(struct audit_flow_ref *ref, const struct flow *flow)
+{
+    memset(ref, 0, sizeof(*ref));
+    ref->client = flow->client;
+    ref->server = flow->server;
+    net_addr_format(&flow->client, ref->client_text, sizeof(ref->client_text));
+    net_addr_format(&flow->server, ref->server_text, sizeof(ref->server_text));
+    ref->ip_proto = flow->ip_proto;
+    ref->port = has_ports(flow->ip_proto) ? flow->server_port : 0;
+    snprintf(ref->app, sizeof(ref->app), "%s", flow->facts.app);
+}
+
+static void add_evidence(struct audit_finding *finding, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_evidence(struct audit_finding *finding, const char *key, const char *fmt, ...)
+{
+    if (finding->evidence_count >= AUDIT_EVIDENCE_MAX)
+        return;
+    struct evidence_item *item = &finding->evidence[finding->evidence_count++];
+    snprintf(item->key, sizeof(item->key), "%s", key);
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(item->value, sizeof(item->value), fmt, args);
+    va_end(args);
+}
+
+/* Counts `flow` into the finding (code, device, declared flow); returns the
+ * finding when it was just created (so the caller adds evidence), else
+ * NULL. Disabled rules raise nothing. */
+static struct audit_finding *raise_finding(struct audit *audit, size_t device,
+                                           enum finding_code code, const struct flow *flow,
+                                           const struct matrix_flow *declared)
+{
+    const struct rule *rule = &audit->rules->by_code[code];
+    if (!rule->enabled)
+        return NULL;
+    struct aggregate_key key = {.device = device, .code = (int)code, .matrix_flow = declared,
+                                .client = flow->client, .server = flow->server,
+                                .ip_proto = flow->ip_proto,
+                                .port = has_ports(flow->ip_proto) ? flow->server_port : 0};
+    bool created;
+    size_t index = aggregate_lookup(audit, &key, &created);
+    if (index == SIZE_MAX)
+        return NULL;
+    struct audit_finding *finding = &audit->devices[device].findings[index];
+    uint64_t packets = flow->packets[0] + flow->packets[1];
+    uint64_t bytes = flow->bytes[0] + flow->bytes[1];
+    if (created) {
+        finding->code = code;
+        finding->severity = rule->severity;
+        finding->waived = declared != NULL && declared->waiver != NULL;
+        flow_ref_fill(&finding->flow, flow);
+        finding->matrix_flow = declared;
+        finding->first_usec = flow->first_usec;
+        finding->last_usec = flow->last_usec;
+    }
+    if (flow->first_usec < finding->first_usec)
+        finding->first_usec = flow->first_usec;
+    if (flow->last_usec > finding->last_usec)
+        finding->last_usec = flow->last_usec;
+    finding->flows++;
+    finding->packets += packets;
+    finding->bytes += bytes;
+    return created ? finding : NULL;
+}
+
+static void record_observed(struct audit *audit, size_t device, const struct flow *flow,
+                            const struct matrix_flow *declared)
+{
+    struct aggregate_key key = {.device = device, .code = -1, .matrix_flow = declared,
+                                .client = flow->client, .server = flow->server,
+                                .ip_proto = flow->ip_proto,
+                                .port = has_ports(flow->ip_proto) ? flow->server_port : 0};
+    snprintf(key.app, sizeof(key.app), "%s", flow->facts.app);
+    bool created;
+    size_t index = aggregate_lookup(audit, &key, &created);
+    if (index == SIZE_MAX)
+        return;
+    struct audit_observed_flow *observed = &audit->devices[device].observed[index];
+    if (created) {
+        flow_ref_fill(&observed->flow, flow);
+        observed->matrix_flow = declared;
+        observed->first_usec = flow->first_usec;
+    }
+    if (flow->first_usec < observed->first_usec)
+        observed->first_usec = flow->first_usec;
+    if (flow->last_usec > observed->last_usec)
+        observed->last_usec = flow->last_usec;
+    observed->flows++;
+    observed->packets += flow->packets[0] + flow->packets[1];
+    observed->bytes += flow->bytes[0] + flow->bytes[1];
+}
+
+static const char *direction_name(bool is_client)
+{
+    return is_client ? "outbound" : "inbound";
+}
+
+static void check_declaration(struct audit *audit, struct device_view view, const struct flow *flow,
+                              const struct matrix_flow *declared)
+{
+    const struct net_addr *peer = view.is_client ? &flow->server : &flow->client;
+    bool peer_public = !matrix_is_internal(audit->matrix, peer);
+    struct audit_finding *finding = NULL;
+    if (declared == NULL) {
+        enum finding_code code = peer_public ? FINDING_FLOW_INTERNET_UNDECLARED
+                                             : FINDING_FLOW_UNDECLARED;
+        finding = raise_finding(audit, view.device, code, flow, NULL);
+    } else if (peer_public && !declared->internet) {
+        finding = raise_finding(audit, view.device, FINDING_FLOW_INTERNET_UNDECLARED, flow, declared);
+    }
+    if (finding != NULL)
+        add_evidence(finding, "direction", "%s", direction_name(view.is_client));
+    if (!view.is_client && peer_public) {
+        finding = raise_finding(audit, view.device, FINDING_FLOW_INBOUND_INTERNET, flow, declared);
+        if (finding != NULL)
+            add_evidence(finding, "direction", "inbound");
+    }
+    if (declared != NULL && !app_consistent(declared, &flow->facts)) {
+        finding = raise_finding(audit, view.device, FINDING_FLOW_APP_MISMATCH, flow, declared);
+        if (finding != NULL) {
+            add_evidence(finding, "declared_app", "%s", declared->app);
+            add_evidence(finding, "observed_app", "%s", flow->facts.app);
+        }
+    }
+}
+
+static bool tls_version_known(const struct tls_facts *tls)
+{
+    return tls->server_hello_seen && tls->version != 0;
+}
+
+/* The protection the flow showed, for messages: "none", "TLSv1.0"... */
+static const char *observed_security(const struct flow_facts *facts)
+{
+    if (facts->security == SECURITY_TLS && tls_version_known(&facts->tls))
+        return tls_version_name(facts->tls.version);
+    return transport_security_name(facts->security);
+}
+
+/* True if the flow shows less than the declared protection. Unknown
+ * protection (no payload, capture started mid-stream) is not a deviation. */
+static bool below_declared(enum matrix_encryption declared, const struct flow_facts *facts)
+{
+    enum transport_security seen = facts->security;
+    if (seen == SECURITY_UNKNOWN || declared == MATRIX_ENCRYPTION_NONE)
+        return false;
+    if (seen == SECURITY_CLEARTEXT)
+        return true;
+    uint16_t version = tls_version_known(&facts->tls) ? facts->tls.version : 0;
+    switch (declared) {
+    case MATRIX_ENCRYPTION_TLS12:
+        return seen == SECURITY_TLS && version != 0 && version < TLS_VERSION_1_2;
+    case MATRIX_ENCRYPTION_TLS13:
+        return seen == SECURITY_TLS && version != 0 && version < TLS_VERSION_1_3;
+    default:
+        return false;
+    }
+}
+
+static void check_crypto(struct audit *audit, struct device_view view, const struct flow *flow,
+                         const struct matrix_flow *declared)
+{
+    const struct flow_facts *facts = &flow->facts;
+    struct audit_finding *finding;
+    if (tls_version_known(&facts->tls) && facts->tls.version < TLS_VERSION_1_2) {
+        finding = raise_finding(audit, view.device, FINDING_TLS_OBSOLETE_VERSION, flow, declared);
+        if (finding != NULL) {
+            add_evidence(finding, "tls_version", "%s", tls_version_name(facts->tls.version));
+            if (facts->tls.client_hello_seen)
+                add_evidence(finding, "offered_max_version", "%s",
+                             tls_version_name(facts->tls.offered_max_version));
+        }
+    }
+    if (declared != NULL && below_declared(declared->encryption, facts)) {
+        finding = raise_finding(audit, view.device, FINDING_ENCRYPTION_BELOW_DECLARED, flow,
+                                declared);
+        if (finding != NULL) {
+            add_evidence(finding, "declared", "%s", matrix_encryption_name(declared->encryption));
+            add_evidence(finding, "observed", "%s", observed_security(facts));
+        }
+    }
+}
+
+static void audit_for_device(struct audit *audit, struct device_view view, const struct flow *flow)
+{
+    const struct matrix_flow *declared = find_declared(audit, view.device, flow);
+    if (declared != NULL) {
+        const struct matrix_device *device = &audit->matrix->devices[view.device];
+        audit->devices[view.device].matrix_flow_seen[declared - device->flows] = true;
+    }
+    record_observed(audit, view.device, flow, declared);
+    check_declaration(audit, view, flow, declared);
+    check_crypto(audit, view, flow, declared);
+}
+
+void audit_flow(struct audit *audit, const struct flow *flow)
+{
+    audit->stats.flows_audited++;
+    const struct mac_addr *client_mac = flow->has_mac ? &flow->client_mac : NULL;
+    const struct mac_addr *server_mac = flow->has_mac ? &flow->server_mac : NULL;
+    long client_device = matrix_find_device(audit->matrix, &flow->client, client_mac);
+    long server_device = matrix_find_device(audit->matrix, &flow->server, server_mac);
+    if (client_device < 0 && server_device < 0) {
+        audit->stats.flows_unattributed++;
+        return;
+    }
+    if (client_device >= 0)
+        audit_for_device(audit, (struct device_view){(size_t)client_device, true}, flow);
+    if (server_device >= 0 && server_device != client_device)
+        audit_for_device(audit, (struct device_view){(size_t)server_device, false}, flow);
+}
+
+static const char *proto_text(enum matrix_proto proto)
+{
+    return matrix_proto_name(proto);
+}
+
+static void format_ports(const struct matrix_flow *declared, char *buf, size_t len)
+{
+    if (declared->any_port || declared->port_count == 0) {
+        snprintf(buf, len, "any");
+        return;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < declared->port_count && used < len; i++) {
+        const struct port_range *range = &declared->ports[i];
+        int n = range->low == range->high
+                    ? snprintf(buf + used, len - used, "%s%u", i ? "," : "", range->low)
+                    : snprintf(buf + used, len - used, "%s%u-%u", i ? "," : "", range->low,
+                               range->high);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static uint8_t ip_proto_of(enum matrix_proto proto)
+{
+    switch (proto) {
+    case MATRIX_PROTO_TCP:
+        return IP_PROTO_TCP;
+    case MATRIX_PROTO_UDP:
+        return IP_PROTO_UDP;
+    case MATRIX_PROTO_ICMP:
+        return IP_PROTO_ICMP;
+    default:
+        return 0;
+    }
+}
+
+/* FLOW_NOT_OBSERVED for one declared flow that never matched. */
+static void raise_not_observed(struct audit *audit, size_t device_index,
+                               const struct matrix_flow *declared)
+{
+    const struct rule *rule = &audit->rules->by_code[FINDING_FLOW_NOT_OBSERVED];
+    if (!rule->enabled)
+        return;
+    struct aggregate_key key = {.device = device_index, .code = FINDING_FLOW_NOT_OBSERVED,
+                                .matrix_flow = declared};
+    bool created;
+    size_t index = aggregate_lookup(audit, &key, &created);
+    if (index == SIZE_MAX || !created)
+        return;
+    struct audit_finding *finding = &audit->devices[device_index].findings[index];
+    finding->code = FINDING_FLOW_NOT_OBSERVED;
+    finding->severity = rule->severity;
+    finding->waived = declared->waiver != NULL;
+    finding->matrix_flow = declared;
+    snprintf(finding->flow.client_text, sizeof(finding->flow.client_text), "%s",
+             declared->from.text);
+    snprintf(finding->flow.server_text, sizeof(finding->flow.server_text), "%s",
+             declared->to.text);
+    finding->flow.ip_proto = ip_proto_of(declared->proto);
+    if (!declared->any_port && declared->port_count == 1 &&
+        declared->ports[0].low == declared->ports[0].high)
+        finding->flow.port = declared->ports[0].low;
+    snprintf(finding->flow.app, sizeof(finding->flow.app), "%s",
+             declared->app != NULL ? declared->app : "");
+    char ports[AUDIT_EVIDENCE_VALUE_MAX];
+    format_ports(declared, ports, sizeof(ports));
+    add_evidence(finding, "declared_proto", "%s", proto_text(declared->proto));
+    add_evidence(finding, "declared_port", "%s", ports);
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+    const struct audit_finding *x = a, *y = b;
+    if (x->severity != y->severity)
+        return x->severity < y->severity ? -1 : 1;
+    if (x->code != y->code)
+        return x->code < y->code ? -1 : 1;
+    int c = net_addr_compare(&x->flow.client, &y->flow.client);
+    if (c == 0)
+        c = net_addr_compare(&x->flow.server, &y->flow.server);
+    if (c == 0 && x->flow.port != y->flow.port)
+        c = x->flow.port < y->flow.port ? -1 : 1;
+    if (c == 0 && x->flow.ip_proto != y->flow.ip_proto)
+        c = x->flow.ip_proto < y->flow.ip_proto ? -1 : 1;
+    if (c == 0 && x->matrix_flow != y->matrix_flow) {
+        const char *xi = x->matrix_flow ? x->matrix_flow->id : "";
+        const char *yi = y->matrix_flow ? y->matrix_flow->id : "";
+        c = strcmp(xi, yi);
+    }
+    return c;
+}
+
+static int compare_observed(const void *a, const void *b)
+{
+    const struct audit_observed_flow *x = a, *y = b;
+    int c = net_addr_compare(&x->flow.client, &y->flow.client);
+    if (c == 0)
+        c = net_addr_compare(&x->flow.server, &y->flow.server);
+    if (c == 0 && x->flow.ip_proto != y->flow.ip_proto)
+        c = x->flow.ip_proto < y->flow.ip_proto ? -1 : 1;
+    if (c == 0 && x->flow.port != y->flow.port)
+        c = x->flow.port < y->flow.port ? -1 : 1;
+    if (c == 0)
+        c = strcmp(x->flow.app, y->flow.app);
+    return c;
+}
+
+void audit_finish(struct audit *audit)
+{
+    if (audit->finished)
+        return;
+    audit->finished = true;
+    for (size_t d = 0; d < audit->device_count; d++) {
+        struct audit_device *result = &audit->devices[d];
+        for (size_t f = 0; f < result->device->flow_count; f++) {
+            if (!result->matrix_flow_seen[f])
+                raise_not_observed(audit, d, &result->device->flows[f]);
+        }
+        /* The aggregation index points into these arrays: sorting is the
+         * last thing that happens to them. */
+        qsort(result->findings, result->finding_count, sizeof(*result->findings),
+              compare_findings);
+        qsort(result->observed, result->observed_count, sizeof(*result->observed),
+              compare_observed);
+        for (size_t i = 0; i < result->finding_count; i++) {
+            const struct audit_finding *finding = &result->findings[i];
+            if (finding->waived)
+                result->waived_count++;
+            else
+                result->counts[finding->severity]++;
+        }
+    }
+}
+
+size_t audit_device_count(const struct audit *audit)
+{
+    return audit->device_count;
+}
+
+const struct audit_device *audit_get_device(const struct audit *audit, size_t index)
+{
+    return index < audit->device_count ? &audit->devices[index] : NULL;
+}
+
+void audit_get_stats(const struct audit *audit, struct audit_stats *stats)
+{
+    *stats = audit->stats;
+}
+
+const char *audit_device_verdict(const struct audit_device *device)
+{
+    for (int s = SEVERITY_CRITICAL; s < SEVERITY_INFO; s++) {
+        if (device->counts[s] > 0)
+            return "deviations";
+    }
+    return "conform";
+}
+
+bool audit_has_open_at_or_above(const struct audit *audit, enum severity threshold)
+{
+    for (size_t d = 0; d < audit->device_count; d++) {
+        for (int s = SEVERITY_CRITICAL; s <= (int)threshold && s < SEVERITY_COUNT; s++) {
+            if (audit->devices[d].counts[s] > 0)
+                return true;
+        }
+    }
+    return false;
+}
