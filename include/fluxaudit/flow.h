@@ -53,6 +53,7 @@ struct flow {
     struct flow_facts facts;    /* filled by dpi and inspectors */
     void *dpi_state;            /* owned by the dpi module, released in on_end */
     void *tls_state;            /* owned by the TLS inspector, released in on_end */
+    bool tls_finished;          /* the TLS inspector has learned all it could */
 };
 
 struct flow_table_config {

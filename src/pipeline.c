@@ -1,0 +1,183 @@
+/* pipeline: decode -> flow table -> dpi and inspectors -> audit, wired once. */
+#include "fluxaudit/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fluxaudit/decode.h"
+#include "fluxaudit/inspect_tls.h"
+
+/* Idle flows are expired at most this often (capture clock), so expiry
+ * costs nothing per packet. */
+#define EXPIRE_INTERVAL_USEC 1000000u
+
+struct pipeline {
+    struct flow_table *flows;
+    struct dpi *dpi;
+    struct audit *audit;
+    struct pipeline_counters counters;
+    uint64_t last_expire_usec;
+    bool finished;
+};
+
+void pipeline_default_config(struct pipeline_config *config)
+{
+    memset(config, 0, sizeof(*config));
+    flow_table_default_config(&config->flows);
+    config->max_audit_entries = AUDIT_DEFAULT_MAX_ENTRIES;
+}
+
+static void release_tls(struct flow *flow)
+{
+    tls_inspector_destroy(flow->tls_state);
+    flow->tls_state = NULL;
+}
+
+/* Every flow ends here exactly once: finish the facts, then audit them. */
+static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *user)
+{
+    (void)reason; /* an evicted flow is audited like any other */
+    struct pipeline *pipeline = user;
+    dpi_flow_finish(pipeline->dpi, flow);
+    release_tls(flow);
+    const struct tls_facts *tls = &flow->facts.tls;
+    if (tls->client_hello_seen || tls->server_hello_seen)
+        flow->facts.security = SECURITY_TLS;
+    audit_flow(pipeline->audit, flow);
+}
+
+struct pipeline *pipeline_create(const struct pipeline_config *config, const struct matrix *matrix,
+                                 const struct rules *rules, char *err, size_t err_len)
+{
+    struct pipeline *pipeline = calloc(1, sizeof(*pipeline));
+    if (pipeline == NULL) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    pipeline->dpi = dpi_create(err, err_len);
+    if (pipeline->dpi == NULL) {
+        free(pipeline);
+        return NULL;
+    }
+    pipeline->audit = audit_create(matrix, rules, config->max_audit_entries);
+    pipeline->flows = flow_table_create(&config->flows, on_flow_end, pipeline);
+    if (pipeline->audit == NULL || pipeline->flows == NULL) {
+        snprintf(err, err_len, "out of memory");
+        pipeline_destroy(pipeline);
+        return NULL;
+    }
+    return pipeline;
+}
+
+void pipeline_destroy(struct pipeline *pipeline)
+{
+    if (pipeline == NULL)
+        return;
+    /* Flows must end before the audit and nDPI they are handed to go. */
+    flow_table_destroy(pipeline->flows);
+    audit_destroy(pipeline->audit);
+    dpi_destroy(pipeline->dpi);
+    free(pipeline);
+}
+
+static void inspect_tls(struct flow *flow, enum flow_direction direction,
+                        const struct decoded_packet *packet)
+{
+    bool syn = (packet->tcp_flags & TCP_SYN) != 0;
+    if (flow->tls_finished || flow->ip_proto != IP_PROTO_TCP || (!syn && packet->payload_len == 0))
+        return;
+    if (flow->tls_state == NULL) {
+        flow->tls_state = tls_inspector_create();
+        if (flow->tls_state == NULL)
+            return;
+    }
+    tls_inspector_feed(flow->tls_state, (int)direction, packet->tcp_seq, syn, packet->payload,
+                       packet->payload_len, &flow->facts.tls);
+    if (tls_inspector_done(flow->tls_state)) {
+        release_tls(flow);
+        flow->tls_finished = true;
+    }
+}
+
+static void count_frame(struct pipeline_counters *counters, uint64_t ts_usec, uint32_t wire_len)
+{
+    counters->packets++;
+    counters->bytes += wire_len;
+    if (counters->first_usec == 0 || ts_usec < counters->first_usec)
+        counters->first_usec = ts_usec;
+    if (ts_usec > counters->last_usec)
+        counters->last_usec = ts_usec;
+}
+
+void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, const uint8_t *data,
+                      uint32_t caplen, uint32_t wire_len)
+{
+    struct pipeline_counters *counters = &pipeline->counters;
+    count_frame(counters, ts_usec, wire_len);
+    struct decoded_packet packet;
+    switch (decode_packet(dlt, data, caplen, wire_len, ts_usec, &packet)) {
+    case DECODE_OK:
+        break;
+    case DECODE_NOT_IP:
+        counters->not_ip++;
+        return;
+    case DECODE_NOT_DECODED:
+        counters->not_decoded++;
+        return;
+    case DECODE_FRAGMENT:
+        counters->fragments++;
+        return;
+    case DECODE_MALFORMED:
+        counters->malformed++;
+        return;
+    }
+    counters->ip_packets++;
+    if (ts_usec >= pipeline->last_expire_usec + EXPIRE_INTERVAL_USEC) {
+        flow_table_expire(pipeline->flows, ts_usec);
+        pipeline->last_expire_usec = ts_usec;
+    }
+    enum flow_direction direction;
+    bool created; /* unused: every stage keeps its own per-flow state */
+    struct flow *flow = flow_table_track(pipeline->flows, &packet, &direction, &created);
+    if (flow == NULL)
+        return;
+    if (!flow->facts.dpi_done)
+        dpi_process_packet(pipeline->dpi, flow, direction, &packet);
+    inspect_tls(flow, direction, &packet);
+}
+
+void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec)
+{
+    flow_table_expire(pipeline->flows, now_usec);
+    pipeline->last_expire_usec = now_usec;
+}
+
+void pipeline_finish(struct pipeline *pipeline)
+{
+    if (pipeline->finished)
+        return;
+    pipeline->finished = true;
+    flow_table_flush(pipeline->flows);
+    audit_finish(pipeline->audit);
+}
+
+const struct pipeline_counters *pipeline_get_counters(const struct pipeline *pipeline)
+{
+    return &pipeline->counters;
+}
+
+const struct audit *pipeline_get_audit(const struct pipeline *pipeline)
+{
+    return pipeline->audit;
+}
+
+void pipeline_get_flow_stats(const struct pipeline *pipeline, struct flow_table_stats *stats)
+{
+    flow_table_get_stats(pipeline->flows, stats);
+}
+
+void pipeline_get_dpi_stats(const struct pipeline *pipeline, struct dpi_stats *stats)
+{
+    dpi_get_stats(pipeline->dpi, stats);
+}
