@@ -390,7 +390,10 @@ enum decode_status decode_packet(int dlt, const uint8_t *data, uint32_t caplen, 
     memset(out, 0, sizeof *out);
     out->ts_usec = ts_usec;
     out->wire_len = wire_len;
-    struct reader r = reader_make(data, caplen);
+    /* reader_make(NULL, 0) would compute NULL + 0, which UBSan rejects:
+     * a NULL frame is read as an empty one. */
+    static const uint8_t no_bytes[1];
+    struct reader r = data != NULL ? reader_make(data, caplen) : reader_make(no_bytes, 0);
 
     if (is_raw_link_type(dlt))
         return decode_raw(&r, out);
