@@ -21,9 +21,10 @@ struct reader {
 
 static inline struct reader reader_make(const uint8_t *data, size_t len)
 {
-    struct reader r = {data, data + len, data == NULL && len != 0};
-    if (data == NULL)
-        r.end = r.pos;
+    /* No arithmetic on NULL: (NULL, 0) is an empty reader, (NULL, n) a failed one. */
+    struct reader r = {data, data, data == NULL && len != 0};
+    if (data != NULL)
+        r.end = data + len;
     return r;
 }
 

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Command-line behaviour: exit statuses, error messages, input validation
+# before any packet is read.
+set -u
+bin=${1:?usage: cli.sh FLUXAUDIT}
+root=${FLUXAUDIT_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+data=$root/tests/data/e2e
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passes=0
+
+# expect STATUS PATTERN -- COMMAND...: runs COMMAND, checks its exit status
+# and that its stderr+stdout matches the extended regex PATTERN.
+expect() {
+    local want=$1 pattern=$2
+    shift 3
+    local out status
+    out=$("$@" 2>&1)
+    status=$?
+    if [ "$status" -ne "$want" ]; then
+        echo "FAIL: '$*' exited $status, expected $want"; echo "$out" | head -20
+        failures=$((failures + 1)); return
+    fi
+    if [ -n "$pattern" ] && ! grep -Eq -- "$pattern" <<<"$out"; then
+        echo "FAIL: '$*' output does not match /$pattern/"; echo "$out" | head -20
+        failures=$((failures + 1)); return
+    fi
+    passes=$((passes + 1))
+}
+
+expect 2 'usage:' -- "$bin"
+expect 0 'usage:' -- "$bin" --help
+expect 0 '^fluxaudit [0-9]' -- "$bin" --version
+expect 2 'unknown command "frobnicate"' -- "$bin" frobnicate
+expect 2 'no capture file given' -- "$bin" replay --matrix "$data/corpus-matrix.json"
+expect 2 '--matrix is required' -- "$bin" replay "$tmp/none.pcap"
+expect 2 'unknown severity "severe"' -- "$bin" replay x.pcap --matrix m.json --fail-on severe
+expect 2 'max-flows: expected a number' -- "$bin" replay x.pcap --matrix m.json --max-flows 0
+expect 2 'cannot open' -- "$bin" replay "$tmp/none.pcap" --matrix "$data/corpus-matrix.json"
+echo "not a capture" > "$tmp/text.pcap"
+expect 2 'not a pcap or pcapng file' -- "$bin" replay "$tmp/text.pcap" --matrix "$data/corpus-matrix.json"
+# A bad matrix is refused with every error, before any capture file is read.
+expect 2 'bad-matrix.json:6:21: .*10.0.0.300' -- "$bin" replay "$tmp/none.pcap" --matrix "$data/bad-matrix.json"
+expect 2 'bad-matrix.json:8:84: .*http' -- "$bin" matrix check "$data/bad-matrix.json"
+expect 0 'ok \(1 devices, 1 hosts, 4 flows\)' -- "$bin" matrix check "$data/corpus-matrix.json"
+expect 2 'unknown subcommand "frob"' -- "$bin" matrix frob x
+expect 2 'capture: -i IFACE is required' -- "$bin" capture --matrix "$data/corpus-matrix.json"
+expect 2 'no-such-if0' -- "$bin" capture -i no-such-if0 --matrix "$data/corpus-matrix.json"
+expect 2 'cannot write the report' -- "$bin" replay "$root/pcaps/http.pcap" --matrix "$data/corpus-matrix.json" --report /nonexistent/dir/r.json
+
+if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]; then
+    m=$root/pcaps/reference-matrix.json
+    expect 1 'TLS_OBSOLETE_VERSION' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --no-color
+    expect 0 'TLS_OBSOLETE_VERSION' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --fail-on none
+    expect 1 '' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --fail-on low -q
+    expect 0 '^$' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" -q
+    # Reports go to stdout with "-"; the summary then goes to stderr.
+    expect 1 '"format": "fluxaudit-report/1"' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --report -
+    # No progress line when stderr is not a terminal.
+    "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --fail-on none >/dev/null 2>"$tmp/err"
+    if grep -q 'packets/s' "$tmp/err"; then
+        echo "FAIL: progress line written to a non-terminal stderr"; failures=$((failures + 1))
+    else
+        passes=$((passes + 1))
+    fi
+fi
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]
