@@ -178,7 +178,7 @@ static const char *check_string(struct loader *l, const char *key, const cJSON *
         return NULL;
     }
     if (non_empty && text_is_blank(text)) {
-        error_at(l, node, "\"%s\": expected %s, got an empty string", key, what);
+        error_at(l, node, "\"%s\": expected %s, got a blank string", key, what);
         return NULL;
     }
     return text;
@@ -1037,6 +1037,7 @@ struct matrix *matrix_parse_json(const char *name, const char *text, size_t len,
                                  struct diag *diag)
 {
     size_t errors_before = diag->errors;
+    size_t entries_before = diag->count;
     struct json_document doc;
     if (!json_locate_parse(name, text, len, &doc, diag))
         return NULL;
@@ -1050,6 +1051,7 @@ struct matrix *matrix_parse_json(const char *name, const char *text, size_t len,
     }
     free(l.names);
     json_locate_free(&doc);
+    json_locate_sort_diag(diag, entries_before);
     if (diag->errors != errors_before) {
         matrix_free(m);
         return NULL;

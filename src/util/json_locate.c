@@ -750,6 +750,32 @@ bool json_locate_parse(const char *name, const char *text, size_t len, struct js
 
 /* ---------------------------------------------------------------- messages */
 
+static int entry_position_compare(const void *a, const void *b)
+{
+    const struct diag_entry *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->column < y->column ? -1 : x->column > y->column;
+}
+
+/* Puts the entries from `first` on in file order (line, then column), so a
+ * long list reads top to bottom; messages at the same position keep the
+ * order they were found in (insertion sort is stable, and lists are short:
+ * at most DIAG_MAX). */
+void json_locate_sort_diag(struct diag *diag, size_t first)
+{
+    for (size_t i = first + 1; i < diag->count; i++) {
+        struct diag_entry moving = diag->entries[i];
+        size_t j = i;
+        while (j > first && entry_position_compare(&diag->entries[j - 1], &moving) > 0) {
+            diag->entries[j] = diag->entries[j - 1];
+            j--;
+        }
+        diag->entries[j] = moving;
+    }
+}
+
+
 /* Appends `text` to buf quoted, cut at `max` characters, with control and
  * quote characters escaped so a message stays on one readable line. */
 static void describe_string(const char *text, char *buf, size_t len, size_t max)
@@ -798,9 +824,9 @@ void json_locate_describe(const cJSON *node, char *buf, size_t len)
     else if (cJSON_IsNull(node))
         snprintf(buf, len, "null");
     else if (cJSON_IsArray(node))
-        snprintf(buf, len, "an array");
+        snprintf(buf, len, node->child != NULL ? "an array" : "an empty array");
     else if (cJSON_IsObject(node))
-        snprintf(buf, len, "an object");
+        snprintf(buf, len, node->child != NULL ? "an object" : "an empty object");
     else
         snprintf(buf, len, "an unknown value");
 }

@@ -79,6 +79,10 @@ void json_locate_offset(const char *text, size_t len, size_t offset, int *line, 
  * escaped, a number, true/false/null, "an object", "an array". */
 void json_locate_describe(const cJSON *node, char *buf, size_t len);
 
+/* Reorders the diagnostics from index `first` on by position (line, then
+ * column; stable), so a loader's list of errors reads top to bottom. */
+void json_locate_sort_diag(struct diag *diag, size_t first);
+
 /* Returns the candidate closest to `word` (case-insensitive edit distance
  * at most 2, and less than half of the word's length), or NULL. For "did
  * you mean" hints. */

@@ -1,0 +1,328 @@
+/* rules: the `fluxaudit-rules/1` file that maps finding codes to whether
+ * they are raised, their severity, requirements and title.
+ *
+ * The whole file is validated into a scratch copy and committed to the
+ * caller's struct only when no error was found, so a bad file never leaves
+ * rules half applied. Every error is reported at its file:line:column. */
+#include "fluxaudit/rules.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/json_locate.h"
+
+#define RULES_FILE_MAX (1024u * 1024u) /* a rules file is a few KiB */
+#define DESCRIBE_MAX 64
+
+static const char *const top_keys[] = {"format", "findings"};
+static const char *const rule_keys[] = {"severity", "requirements", "title", "enabled"};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+struct rules_loader {
+    const char *file;
+    struct diag *diag;
+    const struct json_locations *locations;
+};
+
+static void verror(struct rules_loader *l, const cJSON *node, bool at_key, const char *fmt,
+                   va_list args)
+{
+    int line, col;
+    if (!at_key || !json_locate_find_key(l->locations, node, &line, &col))
+        json_locate_find(l->locations, node, &line, &col);
+    char message[512];
+    vsnprintf(message, sizeof(message), fmt, args);
+    diag_error(l->diag, l->file, line, col, "%s", message);
+}
+
+static void error_at(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void error_at(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    verror(l, node, false, fmt, args);
+    va_end(args);
+}
+
+static void error_at_key(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void error_at_key(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    verror(l, node, true, fmt, args);
+    va_end(args);
+}
+
+static const char *quoted(const char *text, char *buf, size_t len)
+{
+    cJSON fake = {.type = cJSON_String, .valuestring = (char *)text};
+    json_locate_describe(&fake, buf, len);
+    return buf;
+}
+
+static void error_expected(struct rules_loader *l, const char *key, const cJSON *node,
+                           const char *what)
+{
+    char got[DESCRIBE_MAX];
+    json_locate_describe(node, got, sizeof(got));
+    error_at(l, node, "\"%s\": expected %s, got %s", key, what, got);
+}
+
+static void check_keys(struct rules_loader *l, const cJSON *object, const char *const *allowed,
+                       size_t count, const char *where)
+{
+    for (const cJSON *m = object->child; m != NULL; m = m->next) {
+        bool known = false;
+        for (size_t i = 0; i < count && !known; i++)
+            known = strcmp(m->string, allowed[i]) == 0;
+        if (known)
+            continue;
+        char key[DESCRIBE_MAX];
+        const char *hint = json_locate_suggest(m->string, allowed, count);
+        if (hint != NULL)
+            error_at_key(l, m, "unknown key %s in %s (did you mean \"%s\"?)",
+                         quoted(m->string, key, sizeof(key)), where, hint);
+        else
+            error_at_key(l, m, "unknown key %s in %s", quoted(m->string, key, sizeof(key)),
+                         where);
+    }
+}
+
+/* True if text has no control character (it ends up in reports). */
+static bool text_is_clean(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7F)
+            return false;
+    }
+    return true;
+}
+
+/* Copies a non-blank string of less than RULE_TEXT_MAX bytes into out. */
+static bool copy_short_text(struct rules_loader *l, const char *key, const cJSON *node,
+                            char out[RULE_TEXT_MAX], const char *what)
+{
+    if (!cJSON_IsString(node)) {
+        error_expected(l, key, node, what);
+        return false;
+    }
+    size_t len = strlen(node->valuestring);
+    if (len >= RULE_TEXT_MAX) {
+        error_at(l, node, "\"%s\": too long (%zu bytes, at most %d)", key, len,
+                 RULE_TEXT_MAX - 1);
+        return false;
+    }
+    if (len == 0 || strspn(node->valuestring, " ") == len) {
+        error_at(l, node, "\"%s\": expected %s, got a blank string", key, what);
+        return false;
+    }
+    if (!text_is_clean(node->valuestring)) {
+        error_at(l, node, "\"%s\": control characters are not allowed", key);
+        return false;
+    }
+    memcpy(out, node->valuestring, len + 1);
+    return true;
+}
+
+static void load_severity(struct rules_loader *l, const cJSON *object, struct rule *rule)
+{
+    const char *what = "\"critical\", \"high\", \"medium\", \"low\" or \"info\"";
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "severity");
+    if (node == NULL) {
+        error_at(l, object, "missing required key \"severity\" (expected %s)", what);
+        return;
+    }
+    if (!cJSON_IsString(node) || !severity_parse(node->valuestring, &rule->severity))
+        error_expected(l, "severity", node, what);
+}
+
+static void load_requirements(struct rules_loader *l, const cJSON *object, struct rule *rule)
+{
+    const char *what = "an array of 1 to 6 requirement references such as "
+                       "\"CLAUSIER-2025 O-8.1\"";
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "requirements");
+    if (node == NULL) {
+        error_at(l, object, "missing required key \"requirements\" (expected %s)", what);
+        return;
+    }
+    int n = cJSON_IsArray(node) ? cJSON_GetArraySize(node) : 0;
+    if (n == 0) {
+        error_expected(l, "requirements", node, what);
+        return;
+    }
+    if (n > RULE_MAX_REQUIREMENTS) {
+        error_at(l, node, "\"requirements\": too many references (%d, at most %d)", n,
+                 RULE_MAX_REQUIREMENTS);
+        return;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, node) {
+        if (copy_short_text(l, "requirements", item, rule->requirements[rule->requirement_count],
+                            "a requirement reference such as \"CLAUSIER-2025 O-8.1\""))
+            rule->requirement_count++;
+    }
+}
+
+static void load_rule(struct rules_loader *l, const cJSON *member, struct rule *rule)
+{
+    memset(rule, 0, sizeof(*rule));
+    rule->enabled = true;
+    if (!cJSON_IsObject(member)) {
+        error_expected(l, member->string, member, "an object with \"severity\", "
+                       "\"requirements\" and \"title\"");
+        return;
+    }
+    check_keys(l, member, rule_keys, COUNT_OF(rule_keys), "a rule");
+    load_severity(l, member, rule);
+    load_requirements(l, member, rule);
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(member, "title");
+    if (title == NULL)
+        error_at(l, member, "missing required key \"title\" (expected a one-line title)");
+    else
+        copy_short_text(l, "title", title, rule->title, "a one-line title");
+    const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(member, "enabled");
+    if (enabled != NULL && !cJSON_IsBool(enabled))
+        error_expected(l, "enabled", enabled, "true or false");
+    else if (enabled != NULL)
+        rule->enabled = cJSON_IsTrue(enabled);
+}
+
+static void load_findings(struct rules_loader *l, const cJSON *root, struct rules *out)
+{
+    const cJSON *findings = cJSON_GetObjectItemCaseSensitive(root, "findings");
+    if (findings == NULL) {
+        error_at(l, root, "missing required key \"findings\" (expected an object mapping "
+                 "finding codes to rules)");
+        return;
+    }
+    if (!cJSON_IsObject(findings)) {
+        error_expected(l, "findings", findings, "an object mapping finding codes to rules");
+        return;
+    }
+    bool seen[FINDING_CODE_COUNT] = {false};
+    const char *codes[FINDING_CODE_COUNT];
+    for (int i = 0; i < FINDING_CODE_COUNT; i++)
+        codes[i] = finding_code_name((enum finding_code)i);
+    const cJSON *member;
+    cJSON_ArrayForEach(member, findings) {
+        enum finding_code code;
+        char q[DESCRIBE_MAX];
+        if (!finding_code_parse(member->string, &code)) {
+            const char *hint = json_locate_suggest(member->string, codes, FINDING_CODE_COUNT);
+            if (hint != NULL)
+                error_at_key(l, member, "unknown finding code %s (did you mean \"%s\"?)",
+                             quoted(member->string, q, sizeof(q)), hint);
+            else
+                error_at_key(l, member, "unknown finding code %s",
+                             quoted(member->string, q, sizeof(q)));
+            continue;
+        }
+        /* Duplicate keys were refused by json_locate_parse already. */
+        seen[code] = true;
+        load_rule(l, member, &out->by_code[code]);
+    }
+    for (int i = 0; i < FINDING_CODE_COUNT; i++) {
+        if (!seen[i])
+            error_at(l, findings, "\"findings\": missing rule for %s (every finding code must "
+                     "have one)", codes[i]);
+    }
+}
+
+/* Parses and validates rules held in memory; see rules.h. */
+bool rules_parse(const char *name, const char *text, size_t len, struct rules *rules,
+                 struct diag *diag)
+{
+    size_t errors_before = diag->errors;
+    size_t entries_before = diag->count;
+    if (len > RULES_FILE_MAX) {
+        diag_error(diag, name, 0, 0, "file too large (%zu bytes, at most %u)", len,
+                   RULES_FILE_MAX);
+        return false;
+    }
+    struct json_document doc;
+    if (!json_locate_parse(name, text, len, &doc, diag))
+        return false;
+    struct rules_loader l = {.file = name, .diag = diag, .locations = &doc.locations};
+    struct rules *scratch = calloc(1, sizeof(*scratch));
+    const cJSON *root = doc.root;
+    if (scratch == NULL) {
+        diag_error(diag, name, 0, 0, "out of memory");
+    } else if (!cJSON_IsObject(root)) {
+        char got[DESCRIBE_MAX];
+        json_locate_describe(root, got, sizeof(got));
+        error_at(&l, root, "expected a JSON object with \"format\": \"%s\" at the top level, "
+                 "got %s", RULES_FORMAT, got);
+    } else {
+        check_keys(&l, root, top_keys, COUNT_OF(top_keys), "the rules file");
+        const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
+        if (format == NULL)
+            error_at(&l, root, "missing \"format\": expected \"format\": \"%s\"",
+                     RULES_FORMAT);
+        else if (!cJSON_IsString(format) || strcmp(format->valuestring, RULES_FORMAT) != 0)
+            error_expected(&l, "format", format, "\"" RULES_FORMAT "\"");
+        load_findings(&l, root, scratch);
+    }
+    json_locate_sort_diag(diag, entries_before);
+    bool ok = diag->errors == errors_before;
+    if (ok)
+        *rules = *scratch;
+    free(scratch);
+    json_locate_free(&doc);
+    return ok;
+}
+
+/* Loads the rules file at `path`; see rules.h. */
+bool rules_load(const char *path, struct rules *rules, struct diag *diag)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) {
+        diag_error(diag, path, 0, 0, "cannot open: %s", strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(file);
+        diag_error(diag, path, 0, 0, "cannot read: is a directory");
+        return false;
+    }
+    char *text = malloc(RULES_FILE_MAX + 1);
+    size_t len = text != NULL ? fread(text, 1, RULES_FILE_MAX + 1, file) : 0;
+    bool failed = text == NULL || ferror(file);
+    fclose(file);
+    if (failed) {
+        diag_error(diag, path, 0, 0, "cannot read: %s", text == NULL ? "out of memory"
+                                                                    : "read error");
+        free(text);
+        return false;
+    }
+    bool ok = rules_parse(path, text, len, rules, diag);
+    free(text);
+    return ok;
+}
+
+/* $FLUXAUDIT_RULES when set; else the source tree's rules/findings.json
+ * when it exists (running from a build directory); else the installed
+ * copy. */
+const char *rules_default_path(void)
+{
+    const char *env = getenv("FLUXAUDIT_RULES");
+    if (env != NULL && env[0] != '\0')
+        return env;
+#ifdef FLUXAUDIT_SOURCE_ROOT
+    if (access(FLUXAUDIT_SOURCE_ROOT "/rules/findings.json", R_OK) == 0)
+        return FLUXAUDIT_SOURCE_ROOT "/rules/findings.json";
+#endif
+#ifdef FLUXAUDIT_DATADIR
+    return FLUXAUDIT_DATADIR "/findings.json";
+#else
+    return "/usr/local/share/fluxaudit/findings.json";
+#endif
+}
