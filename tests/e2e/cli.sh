@@ -42,7 +42,7 @@ echo "not a capture" > "$tmp/text.pcap"
 expect 2 'not a pcap or pcapng file' -- "$bin" replay "$tmp/text.pcap" --matrix "$data/corpus-matrix.json"
 # A bad matrix is refused with every error, before any capture file is read.
 expect 2 'bad-matrix.json:6:21: .*10.0.0.300' -- "$bin" replay "$tmp/none.pcap" --matrix "$data/bad-matrix.json"
-expect 2 'bad-matrix.json:8:84: .*http' -- "$bin" matrix check "$data/bad-matrix.json"
+expect 2 'bad-matrix.json:8:83: .*http' -- "$bin" matrix check "$data/bad-matrix.json"
 expect 0 'ok \(1 devices, 1 hosts, 4 flows\)' -- "$bin" matrix check "$data/corpus-matrix.json"
 expect 2 'unknown subcommand "frob"' -- "$bin" matrix frob x
 expect 2 'capture: -i IFACE is required' -- "$bin" capture --matrix "$data/corpus-matrix.json"
@@ -56,7 +56,7 @@ if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]
     expect 1 '' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --fail-on low -q
     expect 0 '^$' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" -q
     # Reports go to stdout with "-"; the summary then goes to stderr.
-    expect 1 '"format": "fluxaudit-report/1"' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --report -
+    expect 1 '"format":[[:space:]]*"fluxaudit-report/1"' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --report -
     # No progress line when stderr is not a terminal.
     "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --fail-on none >/dev/null 2>"$tmp/err"
     if grep -q 'packets/s' "$tmp/err"; then

@@ -17,7 +17,9 @@ import difflib
 import json
 import os
 import subprocess
+import shutil
 import sys
+import tempfile
 
 import jsonschema
 
@@ -57,10 +59,8 @@ def main():
     parser.add_argument("--update", action="store_true")
     args = parser.parse_args()
 
-    out_path = args.golden + ".actual"
-    if os.environ.get("MESON_BUILD_ROOT"):
-        out_path = os.path.join(os.environ["MESON_BUILD_ROOT"],
-                                os.path.basename(args.golden) + ".actual")
+    workdir = tempfile.mkdtemp(prefix="fluxaudit-golden-")
+    out_path = os.path.join(workdir, os.path.basename(args.golden))
     cmd = [args.binary, "replay", *args.pcap, "--matrix", args.matrix,
            "--report", out_path, "--quiet"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -76,6 +76,7 @@ def main():
         return 1
     with open(out_path, encoding="utf-8") as f:
         actual = normalise(json.load(f))
+    shutil.rmtree(workdir, ignore_errors=True)
     ok = validate(actual, "actual report")
     actual_text = json.dumps(actual, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     if args.update:

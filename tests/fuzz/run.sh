@@ -16,7 +16,7 @@ for target in "$build"/tests/fuzz/fuzz_*; do
     mkdir -p "$work/$name"
     seeds=()
     [ -d "$here/corpus/$name" ] && seeds=("$here/corpus/$name")
-    if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    if "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/$name-" "$work/$name" "${seeds[@]}" >"$work/$name.log" 2>&1; then
         echo "fuzz $name: ok ($(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$work/$name.log" | grep -Eo '[0-9]+' || echo '?') runs in ${seconds}s)"
         passed=$((passed + 1))
