@@ -1,0 +1,1160 @@
+/* Unit tests for inspect_tls (and the facts names): real OpenSSL handshake
+ * streams (tests/data/inspect_tls, see its README.md) and hand-built hellos,
+ * fed whole, segmented, reordered, duplicated, truncated and corrupted. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fluxaudit/facts.h"
+#include "fluxaudit/inspect_tls.h"
+
+#ifndef TEST_DATA_DIR
+#define TEST_DATA_DIR "tests/data"
+#endif
+
+#define BUILD_MAX 70000
+#define FILE_MAX 8192
+
+/* ---- byte builder ------------------------------------------------------ */
+
+struct builder {
+    uint8_t data[BUILD_MAX];
+    size_t len;
+};
+
+static void put8(struct builder *b, unsigned v)
+{
+    ck_assert_uint_lt(b->len, BUILD_MAX);
+    b->data[b->len++] = (uint8_t)v;
+}
+
+static void put16(struct builder *b, unsigned v)
+{
+    put8(b, v >> 8);
+    put8(b, v);
+}
+
+static void put24(struct builder *b, unsigned v)
+{
+    put8(b, v >> 16);
+    put16(b, v);
+}
+
+static void put_bytes(struct builder *b, const void *bytes, size_t n)
+{
+    ck_assert_uint_le(b->len + n, BUILD_MAX);
+    memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+}
+
+static void put_fill(struct builder *b, uint8_t byte, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put8(b, byte);
+}
+
+/* Writes the big-endian `value` on `width` bytes at `at` (a length filled
+ * in once the field is complete). */
+static void patch(struct builder *b, size_t at, size_t width, size_t value)
+{
+    for (size_t i = 0; i < width; i++)
+        b->data[at + i] = (uint8_t)(value >> (8 * (width - 1 - i)));
+}
+
+static const uint8_t hrr_random[32] = {
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+};
+
+struct hello_spec {
+    uint16_t legacy_version;
+    const uint16_t *versions; /* supported_versions, NULL: no extension */
+    size_t version_count;
+    const char *sni;          /* NULL: no server_name */
+    size_t sni_len;           /* 0: strlen(sni) */
+};
+
+/* Appends a ClientHello handshake message (header included). */
+static void build_client_hello_message(struct builder *b, const struct hello_spec *spec)
+{
+    put8(b, 1);
+    size_t length_at = b->len;
+    put24(b, 0);
+    size_t body_at = b->len;
+    put16(b, spec->legacy_version);
+    put_fill(b, 0x42, 32);
+    put8(b, 32);
+    put_fill(b, 0x17, 32);
+    put16(b, 4);
+    put16(b, 0x1301);
+    put16(b, 0xc02f);
+    put8(b, 1);
+    put8(b, 0);
+    size_t exts_at = b->len;
+    put16(b, 0);
+    put16(b, 0x0a0a); /* a GREASE extension, empty */
+    put16(b, 0);
+    if (spec->sni != NULL) {
+        size_t n = spec->sni_len != 0 ? spec->sni_len : strlen(spec->sni);
+        put16(b, 0);
+        put16(b, n + 5);
+        put16(b, n + 3);
+        put8(b, 0);
+        put16(b, n);
+        put_bytes(b, spec->sni, n);
+    }
+    if (spec->versions != NULL) {
+        put16(b, 43);
+        put16(b, 1 + 2 * spec->version_count);
+        put8(b, 2 * spec->version_count);
+        for (size_t i = 0; i < spec->version_count; i++)
+            put16(b, spec->versions[i]);
+    }
+    put16(b, 10); /* supported_groups, after the interesting ones */
+    put16(b, 4);
+    put16(b, 2);
+    put16(b, 0x001d);
+    patch(b, exts_at, 2, b->len - exts_at - 2);
+    patch(b, length_at, 3, b->len - body_at);
+}
+
+/* Appends a ServerHello (or HelloRetryRequest) handshake message. */
+static void build_server_hello_message(struct builder *b, uint16_t legacy_version,
+                                       uint16_t cipher, uint16_t selected, bool retry)
+{
+    put8(b, 2);
+    size_t length_at = b->len;
+    put24(b, 0);
+    size_t body_at = b->len;
+    put16(b, legacy_version);
+    if (retry)
+        put_bytes(b, hrr_random, sizeof(hrr_random));
+    else
+        put_fill(b, 0x5a, 32);
+    put8(b, 0);
+    put16(b, cipher);
+    put8(b, 0);
+    if (selected != 0) {
+        put16(b, 6);
+        put16(b, 43);
+        put16(b, 2);
+        put16(b, selected);
+    }
+    patch(b, length_at, 3, b->len - body_at);
+}
+
+/* Wraps bytes [from, b->len) of `in` into handshake records of at most
+ * `fragment` bytes appended to `out`. */
+static void wrap_records(struct builder *out, const struct builder *in, uint8_t type,
+                         size_t fragment)
+{
+    for (size_t at = 0; at < in->len; at += fragment) {
+        size_t n = in->len - at < fragment ? in->len - at : fragment;
+        put8(out, type);
+        put16(out, 0x0303);
+        put16(out, n);
+        put_bytes(out, in->data + at, n);
+    }
+}
+
+static struct builder *builder_new(void)
+{
+    struct builder *b = calloc(1, sizeof(*b));
+    ck_assert_ptr_nonnull(b);
+    return b;
+}
+
+/* A complete ClientHello record from a spec. */
+static struct builder *client_hello_record(const struct hello_spec *spec)
+{
+    struct builder *message = builder_new();
+    struct builder *record = builder_new();
+    build_client_hello_message(message, spec);
+    wrap_records(record, message, 22, 16384);
+    free(message);
+    return record;
+}
+
+static struct builder *server_hello_record(uint16_t legacy, uint16_t cipher, uint16_t selected,
+                                           bool retry)
+{
+    struct builder *message = builder_new();
+    struct builder *record = builder_new();
+    build_server_hello_message(message, legacy, cipher, selected, retry);
+    wrap_records(record, message, 22, 16384);
+    free(message);
+    return record;
+}
+
+/* ---- real handshake streams ------------------------------------------- */
+
+struct stream_file {
+    uint8_t data[FILE_MAX];
+    uint32_t len;
+};
+
+static void load(const char *name, struct stream_file *file)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/inspect_tls/%s", TEST_DATA_DIR, name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    size_t n = fread(file->data, 1, sizeof(file->data), f);
+    ck_assert_int_eq(feof(f), 1);
+    fclose(f);
+    ck_assert_uint_gt(n, 0);
+    file->len = (uint32_t)n;
+}
+
+struct capture_case {
+    const char *name;
+    uint16_t offered;
+    uint16_t version;
+    uint16_t cipher;
+};
+
+static const struct capture_case captures[] = {
+    {"tls10", TLS_VERSION_1_0, TLS_VERSION_1_0, 0xc014},
+    {"tls12", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030},
+    {"tls13", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302},
+    {"tls13to12", TLS_VERSION_1_3, TLS_VERSION_1_2, 0xc030},
+    {"tls13hrr", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302},
+};
+#define CAPTURE_COUNT (sizeof(captures) / sizeof(captures[0]))
+
+struct capture_streams {
+    struct stream_file client;
+    struct stream_file server;
+};
+
+static struct capture_streams *load_capture(const char *name)
+{
+    struct capture_streams *streams = calloc(1, sizeof(*streams));
+    ck_assert_ptr_nonnull(streams);
+    char file[64];
+    snprintf(file, sizeof(file), "%s_client.bin", name);
+    load(file, &streams->client);
+    snprintf(file, sizeof(file), "%s_server.bin", name);
+    load(file, &streams->server);
+    return streams;
+}
+
+static void assert_capture_facts(const struct tls_facts *facts, const struct capture_case *c)
+{
+    ck_assert_msg(facts->client_hello_seen, "%s: no ClientHello", c->name);
+    ck_assert_msg(facts->server_hello_seen, "%s: no ServerHello", c->name);
+    ck_assert_uint_eq(facts->offered_max_version, c->offered);
+    ck_assert_uint_eq(facts->version, c->version);
+    ck_assert_uint_eq(facts->cipher_suite, c->cipher);
+    ck_assert_str_eq(facts->sni, "pacs.example.test");
+}
+
+static void assert_no_facts(const struct tls_facts *facts)
+{
+    ck_assert(!facts->client_hello_seen);
+    ck_assert(!facts->server_hello_seen);
+    ck_assert_uint_eq(facts->offered_max_version, 0);
+    ck_assert_uint_eq(facts->version, 0);
+    ck_assert_uint_eq(facts->cipher_suite, 0);
+    ck_assert_str_eq(facts->sni, "");
+}
+
+/* How segments of one direction are delivered. */
+enum feed_order { FEED_IN_ORDER, FEED_REVERSE, FEED_DUPLICATED, FEED_OVERLAPPING };
+
+/* Feeds `file` cut in `segment`-byte pieces, after a SYN at `isn`. */
+static void feed_stream(struct tls_inspector *inspector, int direction, uint32_t isn,
+                        const struct stream_file *file, uint32_t segment, enum feed_order order,
+                        struct tls_facts *facts)
+{
+    tls_inspector_feed(inspector, direction, isn, true, NULL, 0, facts);
+    uint32_t count = (file->len + segment - 1) / segment;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t i = order == FEED_REVERSE ? count - 1 - k : k;
+        uint32_t at = i * segment;
+        uint32_t n = file->len - at < segment ? file->len - at : segment;
+        uint32_t seq = isn + 1 + at;
+        if (order == FEED_OVERLAPPING && at >= 3) {
+            /* re-send the previous 3 bytes with each segment */
+            tls_inspector_feed(inspector, direction, seq - 3, false, file->data + at - 3, n + 3,
+                               facts);
+            continue;
+        }
+        tls_inspector_feed(inspector, direction, seq, false, file->data + at, n, facts);
+        if (order == FEED_DUPLICATED)
+            tls_inspector_feed(inspector, direction, seq, false, file->data + at, n, facts);
+    }
+}
+
+/* Runs one capture through an inspector and checks its facts. */
+static void check_capture_fed(const struct capture_case *c, uint32_t segment,
+                              enum feed_order order, uint32_t client_isn, uint32_t server_isn)
+{
+    struct capture_streams *streams = load_capture(c->name);
+    struct tls_inspector *inspector = tls_inspector_create();
+    ck_assert_ptr_nonnull(inspector);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    ck_assert(!tls_inspector_done(inspector));
+    feed_stream(inspector, 0, client_isn, &streams->client, segment, order, &facts);
+    feed_stream(inspector, 1, server_isn, &streams->server, segment, order, &facts);
+    assert_capture_facts(&facts, c);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+    free(streams);
+}
+
+START_TEST(test_version_names)
+{
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_SSL2), "SSLv2");
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_SSL3), "SSLv3");
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_1_0), "TLSv1.0");
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_1_1), "TLSv1.1");
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_1_2), "TLSv1.2");
+    ck_assert_str_eq(tls_version_name(TLS_VERSION_1_3), "TLSv1.3");
+    ck_assert_str_eq(tls_version_name(0xfeff), "DTLSv1.0");
+    ck_assert_str_eq(tls_version_name(0xfefd), "DTLSv1.2");
+    ck_assert_str_eq(tls_version_name(0xfefc), "DTLSv1.3");
+    ck_assert_str_eq(tls_version_name(0), "unknown");
+    ck_assert_str_eq(tls_version_name(0x0305), "unknown");
+    ck_assert_str_eq(tls_version_name(0x7f1c), "unknown");
+    ck_assert_str_eq(tls_version_name(0xfefe), "unknown");
+}
+END_TEST
+
+START_TEST(test_security_names)
+{
+    ck_assert_str_eq(transport_security_name(SECURITY_UNKNOWN), "unknown");
+    ck_assert_str_eq(transport_security_name(SECURITY_CLEARTEXT), "none");
+    ck_assert_str_eq(transport_security_name(SECURITY_TLS), "tls");
+    ck_assert_str_eq(transport_security_name(SECURITY_DTLS), "dtls");
+    ck_assert_str_eq(transport_security_name(SECURITY_SSH), "ssh");
+    ck_assert_str_eq(transport_security_name(SECURITY_IPSEC), "ipsec");
+    ck_assert_str_eq(transport_security_name(SECURITY_SNMPV3), "snmpv3");
+    ck_assert_str_eq(transport_security_name(SECURITY_OTHER_ENCRYPTED), "encrypted");
+    ck_assert_str_eq(transport_security_name((enum transport_security)99), "unknown");
+}
+END_TEST
+
+/* Each capture parsed whole by the stateless parser. */
+START_TEST(test_capture_parse_records)
+{
+    const struct capture_case *c = &captures[_i];
+    struct capture_streams *streams = load_capture(c->name);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    uint32_t used = tls_parse_records(streams->client.data, streams->client.len, 0, &facts,
+                                      &not_tls);
+    ck_assert(!not_tls);
+    ck_assert_uint_gt(used, 0);
+    ck_assert_uint_le(used, streams->client.len);
+    ck_assert(facts.client_hello_seen);
+    ck_assert(!facts.server_hello_seen);
+    not_tls = true;
+    used = tls_parse_records(streams->server.data, streams->server.len, 1, &facts, &not_tls);
+    ck_assert(!not_tls);
+    ck_assert_uint_gt(used, 0);
+    assert_capture_facts(&facts, c);
+    free(streams);
+}
+END_TEST
+
+/* The ServerHello is the first record of the server stream: exactly that
+ * record is consumed (the parser stops once it has the final hello). */
+START_TEST(test_capture_consumed_bytes)
+{
+    struct capture_streams *streams = load_capture("tls12");
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    uint32_t used = tls_parse_records(streams->server.data, streams->server.len, 1, &facts,
+                                      &not_tls);
+    uint32_t first = 5 + (((uint32_t)streams->server.data[3] << 8) | streams->server.data[4]);
+    ck_assert_uint_eq(used, first);
+    ck_assert(!not_tls);
+    free(streams);
+}
+END_TEST
+
+START_TEST(test_capture_whole_segments)
+{
+    check_capture_fed(&captures[_i], 65535, FEED_IN_ORDER, 1000, 5000000);
+}
+END_TEST
+
+START_TEST(test_capture_one_byte_segments)
+{
+    check_capture_fed(&captures[_i], 1, FEED_IN_ORDER, 0x12345678, 0x9abcdef0);
+}
+END_TEST
+
+START_TEST(test_capture_reverse_order)
+{
+    check_capture_fed(&captures[_i], 97, FEED_REVERSE, 77, 88);
+    check_capture_fed(&captures[_i], 1, FEED_REVERSE, 77, 88);
+}
+END_TEST
+
+START_TEST(test_capture_duplicated)
+{
+    check_capture_fed(&captures[_i], 61, FEED_DUPLICATED, 4242, 2424);
+}
+END_TEST
+
+START_TEST(test_capture_overlapping)
+{
+    check_capture_fed(&captures[_i], 40, FEED_OVERLAPPING, 4242, 2424);
+}
+END_TEST
+
+/* Sequence numbers wrapping through 0 inside the handshake. */
+START_TEST(test_capture_sequence_wrap)
+{
+    check_capture_fed(&captures[_i], 50, FEED_IN_ORDER, 0xffffff00u, 0xfffffff0u);
+    check_capture_fed(&captures[_i], 50, FEED_REVERSE, 0xffffffffu, 0xfffffffeu);
+}
+END_TEST
+
+/* Without a SYN the first segment fixes the stream start. */
+START_TEST(test_no_syn_first_segment)
+{
+    struct capture_streams *streams = load_capture("tls13");
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    /* a bare ACK first must not fix the start */
+    tls_inspector_feed(inspector, 1, 100, false, NULL, 0, &facts);
+    tls_inspector_feed(inspector, 0, 7000, false, streams->client.data, 200, &facts);
+    tls_inspector_feed(inspector, 0, 7200, false, streams->client.data + 200,
+                       streams->client.len - 200, &facts);
+    tls_inspector_feed(inspector, 1, 900, false, streams->server.data, streams->server.len,
+                       &facts);
+    assert_capture_facts(&facts, &captures[2]);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+    free(streams);
+}
+END_TEST
+
+/* A capture starting in the middle of each stream: not TLS, no facts. */
+START_TEST(test_mid_stream)
+{
+    struct capture_streams *streams = load_capture("tls12");
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 0, 5000, false, streams->client.data + 20,
+                       streams->client.len - 20, &facts);
+    ck_assert(!tls_inspector_done(inspector));
+    tls_inspector_feed(inspector, 1, 9000, false, streams->server.data + 100,
+                       streams->server.len - 100, &facts);
+    assert_no_facts(&facts);
+    ck_assert(tls_inspector_done(inspector));
+    /* later bytes, even a real hello, change nothing once decided */
+    tls_inspector_feed(inspector, 1, 9000 - 100, false, streams->server.data, 100, &facts);
+    assert_no_facts(&facts);
+    tls_inspector_destroy(inspector);
+
+    bool not_tls = false;
+    memset(&facts, 0, sizeof(facts));
+    ck_assert_uint_eq(tls_parse_records(streams->server.data + 100, streams->server.len - 100, 1,
+                                        &facts, &not_tls),
+                      0);
+    ck_assert(not_tls);
+    assert_no_facts(&facts);
+    free(streams);
+}
+END_TEST
+
+/* The server stream mid-way but the client's from its start: the client
+ * facts stand, the server's never appear. */
+START_TEST(test_mid_stream_server_only)
+{
+    struct capture_streams *streams = load_capture("tls13");
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 1, false, streams->server.data + 7,
+                       streams->server.len - 7, &facts);
+    ck_assert(tls_inspector_done(inspector)); /* server direction is not TLS */
+    feed_stream(inspector, 0, 10, &streams->client, 100, FEED_IN_ORDER, &facts);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_3);
+    ck_assert(!facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, 0);
+    tls_inspector_destroy(inspector);
+    free(streams);
+}
+END_TEST
+
+/* Every truncation of a ServerHello record: nothing until it is whole. */
+START_TEST(test_truncated_server_hello)
+{
+    struct capture_streams *streams = load_capture("tls13");
+    uint32_t record = 5 + (((uint32_t)streams->server.data[3] << 8) | streams->server.data[4]);
+    for (uint32_t k = 0; k < record; k++) {
+        struct tls_facts facts;
+        memset(&facts, 0, sizeof(facts));
+        bool not_tls = true;
+        ck_assert_uint_eq(tls_parse_records(streams->server.data, k, 1, &facts, &not_tls), 0);
+        ck_assert(!not_tls);
+        assert_no_facts(&facts);
+
+        struct tls_inspector *inspector = tls_inspector_create();
+        tls_inspector_feed(inspector, 1, 500, true, NULL, 0, &facts);
+        tls_inspector_feed(inspector, 1, 501, false, streams->server.data, k, &facts);
+        assert_no_facts(&facts);
+        ck_assert(!tls_inspector_done(inspector));
+        /* the rest arrives: the hello completes */
+        tls_inspector_feed(inspector, 1, 501 + k, false, streams->server.data + k, record - k,
+                           &facts);
+        ck_assert(facts.server_hello_seen);
+        ck_assert_uint_eq(facts.version, TLS_VERSION_1_3);
+        ck_assert_uint_eq(facts.cipher_suite, 0x1302);
+        ck_assert(tls_inspector_done(inspector));
+        tls_inspector_destroy(inspector);
+    }
+    free(streams);
+}
+END_TEST
+
+/* Every truncation of a ClientHello. */
+START_TEST(test_truncated_client_hello)
+{
+    struct capture_streams *streams = load_capture("tls13");
+    uint32_t record = 5 + (((uint32_t)streams->client.data[3] << 8) | streams->client.data[4]);
+    for (uint32_t k = 0; k < record; k++) {
+        struct tls_facts facts;
+        memset(&facts, 0, sizeof(facts));
+        bool not_tls = true;
+        ck_assert_uint_eq(tls_parse_records(streams->client.data, k, 0, &facts, &not_tls), 0);
+        ck_assert(!not_tls);
+        assert_no_facts(&facts);
+    }
+    free(streams);
+}
+END_TEST
+
+START_TEST(test_synthetic_hellos)
+{
+    static const uint16_t versions[] = {0x0304, 0x0303};
+    struct hello_spec spec = {0x0303, versions, 2, "Device.Example.ORG", 0};
+    struct builder *client = client_hello_record(&spec);
+    struct builder *server = server_hello_record(0x0303, 0x1301, 0x0304, false);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, &not_tls),
+                      client->len);
+    ck_assert(!not_tls);
+    ck_assert_uint_eq(tls_parse_records(server->data, (uint32_t)server->len, 1, &facts, &not_tls),
+                      server->len);
+    ck_assert(facts.client_hello_seen);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_3);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_3);
+    ck_assert_uint_eq(facts.cipher_suite, 0x1301);
+    ck_assert_str_eq(facts.sni, "device.example.org");
+    free(client);
+    free(server);
+}
+END_TEST
+
+/* A hello in the wrong direction is not taken as this direction's hello. */
+START_TEST(test_wrong_direction)
+{
+    struct hello_spec spec = {0x0303, NULL, 0, "a.example", 0};
+    struct builder *client = client_hello_record(&spec);
+    struct builder *server = server_hello_record(0x0303, 0xc02f, 0, false);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    tls_parse_records(client->data, (uint32_t)client->len, 1, &facts, &not_tls);
+    ck_assert(!not_tls);
+    tls_parse_records(server->data, (uint32_t)server->len, 0, &facts, &not_tls);
+    ck_assert(!not_tls);
+    assert_no_facts(&facts);
+    free(client);
+    free(server);
+}
+END_TEST
+
+/* GREASE entries are never the offered maximum. */
+START_TEST(test_grease_versions)
+{
+    static const uint16_t mixed[] = {0x0a0a, 0x0303, 0xfafa, 0x0302, 0x3a3a};
+    struct hello_spec spec = {0x0303, mixed, 5, NULL, 0};
+    struct builder *record = client_hello_record(&spec);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_2);
+    ck_assert_str_eq(facts.sni, "");
+    free(record);
+
+    static const uint16_t grease_only[] = {0x1a1a, 0xeaea};
+    struct hello_spec only = {0x0301, grease_only, 2, NULL, 0};
+    record = client_hello_record(&only);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_0); /* falls back to legacy */
+    free(record);
+
+    /* 0x0a1a is not GREASE (bytes differ) */
+    static const uint16_t near[] = {0x0304, 0x0a1a};
+    struct hello_spec near_spec = {0x0303, near, 2, NULL, 0};
+    record = client_hello_record(&near_spec);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
+    ck_assert_uint_eq(facts.offered_max_version, 0x0a1a);
+    free(record);
+}
+END_TEST
+
+START_TEST(test_sni_sanitized)
+{
+    static const char raw[] = "PACS.Example.TEST\x01\xff<script>\n";
+    struct hello_spec spec = {0x0303, NULL, 0, raw, sizeof(raw) - 1};
+    struct builder *record = client_hello_record(&spec);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_str_eq(facts.sni, "pacs.example.testscript");
+    free(record);
+
+    char longname[400];
+    memset(longname, 'A', sizeof(longname));
+    struct hello_spec long_spec = {0x0303, NULL, 0, longname, sizeof(longname)};
+    record = client_hello_record(&long_spec);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(strlen(facts.sni), FACT_HOST_MAX - 1);
+    ck_assert_int_eq(facts.sni[0], 'a');
+    ck_assert_int_eq(facts.sni[FACT_HOST_MAX - 2], 'a');
+    free(record);
+}
+END_TEST
+
+/* A ClientHello cut into many records, even its 4-byte header. */
+START_TEST(test_hello_across_records)
+{
+    static const uint16_t versions[] = {0x0304};
+    struct hello_spec spec = {0x0303, versions, 1, "split.example", 0};
+    struct builder *message = builder_new();
+    build_client_hello_message(message, &spec);
+    for (size_t fragment = 1; fragment <= 40; fragment += 13) {
+        struct builder *records = builder_new();
+        wrap_records(records, message, 22, fragment);
+        struct tls_facts facts;
+        memset(&facts, 0, sizeof(facts));
+        bool not_tls = true;
+        uint32_t used =
+            tls_parse_records(records->data, (uint32_t)records->len, 0, &facts, &not_tls);
+        ck_assert_uint_eq(used, records->len);
+        ck_assert(!not_tls);
+        ck_assert(facts.client_hello_seen);
+        ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_3);
+        ck_assert_str_eq(facts.sni, "split.example");
+        /* one record short: no fact yet */
+        memset(&facts, 0, sizeof(facts));
+        size_t last = message->len % fragment == 0 ? fragment : message->len % fragment;
+        tls_parse_records(records->data, (uint32_t)(records->len - 5 - last), 0, &facts,
+                          &not_tls);
+        assert_no_facts(&facts);
+        free(records);
+    }
+    free(message);
+}
+END_TEST
+
+/* Several messages in one record: ServerHello, Certificate, ServerHelloDone. */
+START_TEST(test_messages_in_one_record)
+{
+    struct builder *messages = builder_new();
+    put8(messages, 0); /* HelloRequest first: skipped */
+    put24(messages, 0);
+    build_server_hello_message(messages, 0x0303, 0x009c, 0, false);
+    put8(messages, 11);
+    put24(messages, 10);
+    put_fill(messages, 0, 10);
+    put8(messages, 14);
+    put24(messages, 0);
+    struct builder *record = builder_new();
+    wrap_records(record, messages, 22, 16384);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(record->data, (uint32_t)record->len, 1, &facts, &not_tls),
+                      record->len);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_2);
+    ck_assert_uint_eq(facts.cipher_suite, 0x009c);
+    free(messages);
+    free(record);
+}
+END_TEST
+
+START_TEST(test_sslv3_server_hello)
+{
+    struct builder *record = server_hello_record(0x0300, 0x000a, 0, false);
+    record->data[1] = 3;
+    record->data[2] = 0;
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 1, &facts, NULL);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_SSL3);
+    ck_assert_uint_eq(facts.cipher_suite, 0x000a);
+    ck_assert_str_eq(tls_version_name(facts.version), "SSLv3");
+    free(record);
+}
+END_TEST
+
+/* HelloRetryRequest: cipher recorded, still waiting for the ServerHello. */
+START_TEST(test_hello_retry_request)
+{
+    struct builder *stream = server_hello_record(0x0303, 0x1303, 0x0304, true);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(stream->data, (uint32_t)stream->len, 1, &facts, &not_tls),
+                      stream->len);
+    ck_assert(!not_tls);
+    ck_assert(!facts.server_hello_seen);
+    ck_assert_uint_eq(facts.cipher_suite, 0x1303);
+    ck_assert_uint_eq(facts.version, 0);
+
+    struct tls_inspector *inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 10, false, stream->data, (uint32_t)stream->len, &facts);
+    ck_assert(!tls_inspector_done(inspector));
+    ck_assert(!facts.server_hello_seen);
+    /* a middlebox-compatibility ChangeCipherSpec, then the real hello */
+    static const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};
+    uint32_t seq = 10 + (uint32_t)stream->len;
+    tls_inspector_feed(inspector, 1, seq, false, ccs, sizeof(ccs), &facts);
+    seq += sizeof(ccs);
+    struct builder *final = server_hello_record(0x0303, 0x1301, 0x0304, false);
+    tls_inspector_feed(inspector, 1, seq, false, final->data, (uint32_t)final->len, &facts);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_3);
+    ck_assert_uint_eq(facts.cipher_suite, 0x1301);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+    free(stream);
+    free(final);
+}
+END_TEST
+
+/* The real HRR capture truncated after the HRR record. */
+START_TEST(test_capture_hello_retry_partial)
+{
+    struct capture_streams *streams = load_capture("tls13hrr");
+    uint32_t first = 5 + (((uint32_t)streams->server.data[3] << 8) | streams->server.data[4]);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(streams->server.data, first, 1, &facts, NULL);
+    ck_assert(!facts.server_hello_seen);
+    ck_assert_uint_eq(facts.cipher_suite, 0x1302);
+    free(streams);
+}
+END_TEST
+
+START_TEST(test_bogus_handshake_length)
+{
+    struct builder *record = builder_new();
+    static const uint8_t hdr[] = {22, 3, 1, 0, 8, 1, 0xff, 0xff, 0xff, 3, 3, 0, 0};
+    put_bytes(record, hdr, sizeof(hdr));
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, &not_tls),
+                      record->len);
+    ck_assert(!not_tls);
+    assert_no_facts(&facts);
+
+    /* the inspector gives the direction up at once */
+    struct tls_inspector *inspector = tls_inspector_create();
+    tls_inspector_feed(inspector, 0, 1, false, record->data, (uint32_t)record->len, &facts);
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40};
+    tls_inspector_feed(inspector, 1, 1, false, alert, sizeof(alert), &facts);
+    assert_no_facts(&facts);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+
+    /* the same for a ServerHello */
+    record->data[5] = 2;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(record->data, (uint32_t)record->len, 1, &facts, &not_tls);
+    ck_assert(!not_tls);
+    assert_no_facts(&facts);
+    free(record);
+}
+END_TEST
+
+/* Inner lengths pointing past their container: no facts at all. */
+START_TEST(test_bogus_inner_lengths)
+{
+    static const uint16_t versions[] = {0x0304};
+    struct hello_spec spec = {0x0303, versions, 1, "x.example", 0};
+    struct builder *good = client_hello_record(&spec);
+    /* offset of the extensions length: record 5 + hs 4 + 2 + 32 + 1 + 32 + 2 + 4 + 1 + 1 */
+    size_t exts_at = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 4 + 1 + 1;
+    size_t first_ext_len_at = exts_at + 2 + 2;
+    size_t sni_ext_len_at = first_ext_len_at + 2 + 2;
+    size_t sni_list_len_at = sni_ext_len_at + 2;
+    struct {
+        size_t at;
+        uint16_t value;
+    } corruptions[] = {
+        {exts_at, 0xffff},           /* extensions past the message */
+        {first_ext_len_at, 0x4000},  /* one extension past the block */
+        {sni_ext_len_at, 0x0100},    /* SNI extension past the block */
+        {sni_list_len_at, 0x00ff},   /* server_name list past its extension */
+        {5 + 4 + 2 + 32 + 1 + 32, 0xfff0}, /* cipher suites past the message */
+    };
+    for (size_t i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
+        struct builder *bad = builder_new();
+        memcpy(bad, good, sizeof(*bad));
+        bad->data[corruptions[i].at] = (uint8_t)(corruptions[i].value >> 8);
+        bad->data[corruptions[i].at + 1] = (uint8_t)corruptions[i].value;
+        struct tls_facts facts;
+        memset(&facts, 0, sizeof(facts));
+        bool not_tls = true;
+        ck_assert_uint_eq(tls_parse_records(bad->data, (uint32_t)bad->len, 0, &facts, &not_tls),
+                          bad->len);
+        ck_assert(!not_tls);
+        assert_no_facts(&facts);
+        free(bad);
+    }
+    free(good);
+
+    /* ServerHello: supported_versions extension longer than the block */
+    struct builder *server = server_hello_record(0x0303, 0x1301, 0x0304, false);
+    server->data[server->len - 4] = 0x00;
+    server->data[server->len - 3] = 0x09;
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(server->data, (uint32_t)server->len, 1, &facts, NULL);
+    assert_no_facts(&facts);
+    free(server);
+}
+END_TEST
+
+START_TEST(test_not_tls)
+{
+    static const char http[] = "GET / HTTP/1.1\r\nHost: pacs\r\n\r\n";
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = false;
+    ck_assert_uint_eq(
+        tls_parse_records((const uint8_t *)http, sizeof(http) - 1, 0, &facts, &not_tls), 0);
+    ck_assert(not_tls);
+    static const uint8_t bad_major[] = {22, 2, 0, 0, 4};
+    not_tls = false;
+    tls_parse_records(bad_major, sizeof(bad_major), 1, &facts, &not_tls);
+    ck_assert(not_tls);
+    static const uint8_t too_long[] = {22, 3, 3, 0x48, 0x01};
+    not_tls = false;
+    tls_parse_records(too_long, sizeof(too_long), 1, &facts, &not_tls);
+    ck_assert(not_tls);
+    static const uint8_t heartbeat[] = {24, 3, 3, 0, 1, 1};
+    not_tls = false;
+    tls_parse_records(heartbeat, sizeof(heartbeat), 1, &facts, &not_tls);
+    ck_assert(not_tls);
+    /* too few bytes to tell: undecided */
+    static const uint8_t partial[] = {22, 3};
+    not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(partial, sizeof(partial), 0, &facts, &not_tls), 0);
+    ck_assert(!not_tls);
+    ck_assert_uint_eq(tls_parse_records(NULL, 0, 0, &facts, &not_tls), 0);
+    ck_assert(!not_tls);
+    /* the largest legal record length is fine */
+    static const uint8_t max_len[] = {23, 3, 3, 0x48, 0x00};
+    tls_parse_records(max_len, sizeof(max_len), 1, &facts, &not_tls);
+    ck_assert(!not_tls);
+    assert_no_facts(&facts);
+
+    /* a later implausible record ends parsing without "not TLS" */
+    struct builder *server = server_hello_record(0x0303, 0x1301, 0x0304, false);
+    struct builder *stream = builder_new();
+    static const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};
+    static const uint8_t bogus[] = {0x99, 3, 3, 0, 0};
+    put_bytes(stream, ccs, sizeof(ccs));
+    put_bytes(stream, bogus, sizeof(bogus));
+    put_bytes(stream, server->data, server->len);
+    not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(stream->data, (uint32_t)stream->len, 1, &facts, &not_tls),
+                      sizeof(ccs));
+    ck_assert(!not_tls);
+    assert_no_facts(&facts);
+    free(server);
+    free(stream);
+
+    struct tls_inspector *inspector = tls_inspector_create();
+    tls_inspector_feed(inspector, 0, 1, true, NULL, 0, &facts);
+    tls_inspector_feed(inspector, 0, 2, false, (const uint8_t *)http, sizeof(http) - 1, &facts);
+    ck_assert(!tls_inspector_done(inspector));
+    tls_inspector_feed(inspector, 1, 1, false, (const uint8_t *)"HTTP/1.1 200", 12, &facts);
+    ck_assert(tls_inspector_done(inspector));
+    assert_no_facts(&facts);
+    tls_inspector_destroy(inspector);
+}
+END_TEST
+
+/* Builds an SSLv2 ClientHello record. */
+static void build_sslv2_client_hello(struct builder *b, uint16_t version)
+{
+    size_t at = b->len;
+    put16(b, 0);
+    put8(b, 1);
+    put16(b, version);
+    put16(b, 9);
+    put16(b, 0);
+    put16(b, 16);
+    put24(b, 0x010080);
+    put24(b, 0x0000ff);
+    put24(b, 0x00002f);
+    put_fill(b, 0x33, 16);
+    patch(b, at, 2, (b->len - at - 2) | 0x8000);
+}
+
+START_TEST(test_sslv2_client_hello)
+{
+    struct builder *b = builder_new();
+    build_sslv2_client_hello(b, 0x0301);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(b->data, (uint32_t)b->len, 0, &facts, &not_tls), b->len);
+    ck_assert(!not_tls);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_1_0);
+    ck_assert_str_eq(facts.sni, "");
+    free(b);
+
+    b = builder_new();
+    build_sslv2_client_hello(b, 0x0002);
+    memset(&facts, 0, sizeof(facts));
+    struct tls_inspector *inspector = tls_inspector_create();
+    for (uint32_t i = 0; i < b->len; i++)
+        tls_inspector_feed(inspector, 0, 33 + i, false, b->data + i, 1, &facts);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(facts.offered_max_version, TLS_VERSION_SSL2);
+    tls_inspector_destroy(inspector);
+
+    /* a challenge of the wrong size: not an SSLv2 hello, so not TLS */
+    b->data[8] = 0;
+    b->data[9] = 8;
+    b->len -= 8;
+    patch(b, 0, 2, (b->len - 2) | 0x8000);
+    memset(&facts, 0, sizeof(facts));
+    not_tls = false;
+    ck_assert_uint_eq(tls_parse_records(b->data, (uint32_t)b->len, 0, &facts, &not_tls), 0);
+    ck_assert(not_tls);
+    assert_no_facts(&facts);
+    /* an SSLv2 header with another message type is not TLS either */
+    static const uint8_t other[] = {0x80, 0x20, 7, 0, 2};
+    not_tls = false;
+    tls_parse_records(other, sizeof(other), 0, &facts, &not_tls);
+    ck_assert(not_tls);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_sslv2_server_hello)
+{
+    struct builder *b = builder_new();
+    put16(b, 0);
+    put8(b, 4);
+    put8(b, 0);
+    put8(b, 1);
+    put16(b, 0x0002);
+    put16(b, 4);
+    put16(b, 3);
+    put16(b, 16);
+    put_fill(b, 0x30, 4);
+    put24(b, 0x010080);
+    put_fill(b, 0x44, 16);
+    patch(b, 0, 2, (b->len - 2) | 0x8000);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    ck_assert_uint_eq(tls_parse_records(b->data, (uint32_t)b->len, 1, &facts, &not_tls), b->len);
+    ck_assert(!not_tls);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_SSL2);
+    ck_assert_uint_eq(facts.cipher_suite, 0);
+    ck_assert_str_eq(tls_version_name(facts.version), "SSLv2");
+    free(b);
+}
+END_TEST
+
+/* More disjoint out-of-order pieces than the inspector holds: the extra
+ * ones are dropped, and retransmissions still complete the stream. */
+START_TEST(test_pending_limit)
+{
+    struct capture_streams *streams = load_capture("tls12");
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 999, true, NULL, 0, &facts);
+    for (uint32_t at = 2; at < 60; at += 2)
+        tls_inspector_feed(inspector, 1, 1000 + at, false, streams->server.data + at, 1, &facts);
+    ck_assert(!facts.server_hello_seen);
+    for (uint32_t at = 0; at < streams->server.len; at += 10) {
+        uint32_t n = streams->server.len - at < 10 ? streams->server.len - at : 10;
+        tls_inspector_feed(inspector, 1, 1000 + at, false, streams->server.data + at, n, &facts);
+    }
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_2);
+    ck_assert_uint_eq(facts.cipher_suite, 0xc030);
+    tls_inspector_destroy(inspector);
+    free(streams);
+}
+END_TEST
+
+/* Segments far ahead of or behind the stream start, and past the cap. */
+START_TEST(test_out_of_window_segments)
+{
+    struct capture_streams *streams = load_capture("tls13");
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 5000, true, NULL, 0, &facts);
+    tls_inspector_feed(inspector, 1, 5001 + TLS_STREAM_CAP, false, streams->server.data, 50,
+                       &facts);
+    tls_inspector_feed(inspector, 1, 5001 - 100, false, streams->server.data, 50, &facts);
+    tls_inspector_feed(inspector, 1, 5001 + 0x80000000u, false, streams->server.data, 50,
+                       &facts);
+    /* starts 10 bytes before the stream: only its tail counts */
+    uint8_t shifted[60];
+    memset(shifted, 0xee, 10);
+    memcpy(shifted + 10, streams->server.data, 50);
+    tls_inspector_feed(inspector, 1, 5001 - 10, false, shifted, sizeof(shifted), &facts);
+    tls_inspector_feed(inspector, 1, 5001 + 50, false, streams->server.data + 50,
+                       streams->server.len - 50, &facts);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_3);
+    ck_assert_uint_eq(facts.cipher_suite, 0x1302);
+    /* invalid arguments are ignored */
+    tls_inspector_feed(inspector, 2, 0, false, streams->server.data, 10, &facts);
+    tls_inspector_feed(NULL, 0, 0, false, streams->server.data, 10, &facts);
+    tls_inspector_feed(inspector, 0, 0, false, streams->server.data, 10, NULL);
+    tls_inspector_destroy(inspector);
+    tls_inspector_destroy(NULL);
+    ck_assert(tls_inspector_done(NULL));
+    free(streams);
+}
+END_TEST
+
+/* A server stream that never yields a ServerHello within the cap. */
+START_TEST(test_stream_cap)
+{
+    struct builder *stream = builder_new();
+    /* a Certificate message declared huge: skipped, never buffered */
+    struct builder *message = builder_new();
+    put8(message, 11);
+    put24(message, 0xffffff);
+    put_fill(message, 0x11, 40000);
+    wrap_records(stream, message, 22, 16000);
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    for (uint32_t at = 0; at < stream->len; at += 1400) {
+        uint32_t n = (uint32_t)stream->len - at < 1400 ? (uint32_t)stream->len - at : 1400;
+        tls_inspector_feed(inspector, 1, 7 + at, false, stream->data + at, n, &facts);
+    }
+    ck_assert(!tls_inspector_done(inspector)); /* client direction still open */
+    struct hello_spec spec = {0x0303, NULL, 0, "capped.example", 0};
+    struct builder *client = client_hello_record(&spec);
+    tls_inspector_feed(inspector, 0, 3, false, client->data, (uint32_t)client->len, &facts);
+    ck_assert(tls_inspector_done(inspector));
+    ck_assert(facts.client_hello_seen);
+    ck_assert(!facts.server_hello_seen);
+    ck_assert_str_eq(facts.sni, "capped.example");
+    tls_inspector_destroy(inspector);
+    free(stream);
+    free(message);
+    free(client);
+}
+END_TEST
+
+/* Alerts and encrypted data before the hello end a direction. */
+START_TEST(test_alert_before_hello)
+{
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 70};
+    tls_inspector_feed(inspector, 1, 1, false, alert, sizeof(alert), &facts);
+    ck_assert(!tls_inspector_done(inspector));
+    static const uint8_t appdata[] = {23, 3, 3, 0, 3, 1, 2, 3};
+    tls_inspector_feed(inspector, 0, 1, false, appdata, sizeof(appdata), &facts);
+    ck_assert(tls_inspector_done(inspector));
+    assert_no_facts(&facts);
+    tls_inspector_destroy(inspector);
+}
+END_TEST
+
+static Suite *inspect_tls_suite(void)
+{
+    Suite *s = suite_create("inspect_tls");
+    TCase *names = tcase_create("names");
+    tcase_add_test(names, test_version_names);
+    tcase_add_test(names, test_security_names);
+    suite_add_tcase(s, names);
+
+    TCase *captured = tcase_create("captures");
+    tcase_add_loop_test(captured, test_capture_parse_records, 0, CAPTURE_COUNT);
+    tcase_add_test(captured, test_capture_consumed_bytes);
+    tcase_add_loop_test(captured, test_capture_whole_segments, 0, CAPTURE_COUNT);
+    tcase_add_loop_test(captured, test_capture_one_byte_segments, 0, CAPTURE_COUNT);
+    tcase_add_loop_test(captured, test_capture_reverse_order, 0, CAPTURE_COUNT);
+    tcase_add_loop_test(captured, test_capture_duplicated, 0, CAPTURE_COUNT);
+    tcase_add_loop_test(captured, test_capture_overlapping, 0, CAPTURE_COUNT);
+    tcase_add_loop_test(captured, test_capture_sequence_wrap, 0, CAPTURE_COUNT);
+    tcase_add_test(captured, test_no_syn_first_segment);
+    tcase_add_test(captured, test_mid_stream);
+    tcase_add_test(captured, test_mid_stream_server_only);
+    tcase_add_test(captured, test_truncated_server_hello);
+    tcase_add_test(captured, test_truncated_client_hello);
+    tcase_add_test(captured, test_capture_hello_retry_partial);
+    tcase_add_test(captured, test_pending_limit);
+    tcase_add_test(captured, test_out_of_window_segments);
+    suite_add_tcase(s, captured);
+
+    TCase *built = tcase_create("built");
+    tcase_add_test(built, test_synthetic_hellos);
+    tcase_add_test(built, test_wrong_direction);
+    tcase_add_test(built, test_grease_versions);
+    tcase_add_test(built, test_sni_sanitized);
+    tcase_add_test(built, test_hello_across_records);
+    tcase_add_test(built, test_messages_in_one_record);
+    tcase_add_test(built, test_sslv3_server_hello);
+    tcase_add_test(built, test_hello_retry_request);
+    tcase_add_test(built, test_bogus_handshake_length);
+    tcase_add_test(built, test_bogus_inner_lengths);
+    tcase_add_test(built, test_not_tls);
+    tcase_add_test(built, test_sslv2_client_hello);
+    tcase_add_test(built, test_sslv2_server_hello);
+    tcase_add_test(built, test_stream_cap);
+    tcase_add_test(built, test_alert_before_hello);
+    suite_add_tcase(s, built);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(inspect_tls_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
