@@ -42,6 +42,12 @@
  *     its "server" side is turned around: addresses, ports, MACs and every
  *     per-direction counter swap, and the flow becomes `oriented_by_syn`.
  *
+ * Closing
+ *   A TCP flow is closed once FIN was seen in both directions or RST in
+ *   either; it then moves to the closed list and its short timeout. Closed
+ *   is sticky: a new connection reusing the same tuple before the flow
+ *   expires is counted in it (such quick port reuse is rare).
+ *
  * Time
  *   Capture timestamps are not strictly monotonic (several interfaces, NIC
  *   batching, merged files). The table keeps its own clock, the highest
