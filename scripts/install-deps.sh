@@ -1,0 +1,23 @@
+#!/bin/bash
+# Installs, from Debian 12 packages, what fluxaudit needs and is missing.
+#   install-deps.sh          build and run
+#   install-deps.sh --test   also what the test suite needs
+# Runs apt-get as root (through sudo when not root). Nothing is downloaded
+# from anywhere but the distribution's package archive.
+set -euo pipefail
+packages=(gcc meson ninja-build pkg-config libpcap-dev libndpi-dev libcjson-dev)
+if [ "${1:-}" = "--test" ]; then
+    packages+=(check python3 python3-jsonschema tcpreplay iproute2 procps clang libclang-rt-14-dev
+               clang-tidy cppcheck libndpi-bin)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
