@@ -677,8 +677,10 @@ static void index_names(struct loader *l, const cJSON *hosts, const cJSON *devic
         while (first > l->names && strcmp(first[-1].name, again->name) == 0)
             first--;
         int line, col;
-        if (!json_locate_find_key(l->locations, first->node, &line, &col))
+        if (first->is_device)
             json_locate_find(l->locations, first->node, &line, &col);
+        else
+            json_locate_find_key(l->locations, first->node, &line, &col);
         char q[DESCRIBE_MAX];
         const char *what = again->is_device ? "device" : "host";
         const char *first_what = first->is_device ? "device" : "host";
