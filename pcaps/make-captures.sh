@@ -103,15 +103,21 @@ start_bg() {
     BG_PIDS+=("$LAST_PID")
 }
 
-# Stops a background process started by start_bg (if still running).
-stop_bg() {
+# Drops a reaped pid from the list cleanup() kills: once waited for, the pid
+# may belong to another process.
+forget_bg() {
     local pid=$1 kept=() p
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
     for p in "${BG_PIDS[@]}"; do
         [[ $p == "$pid" ]] || kept+=("$p")
     done
     BG_PIDS=("${kept[@]}")
+}
+
+# Stops a background process started by start_bg (if still running).
+stop_bg() {
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    forget_bg "$1"
 }
 
 # Waits for a background process that ends by itself; fails if it does not
@@ -124,7 +130,7 @@ wait_bg() {
     done
     kill -0 "$pid" 2>/dev/null && die "process $pid still running after ${limit}s"
     wait "$pid" || rc=$?
-    stop_bg "$pid"
+    forget_bg "$pid"
     return "$rc"
 }
 
