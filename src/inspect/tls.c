@@ -496,8 +496,8 @@ static void tls_parser_run(struct tls_parser *parser, const uint8_t *data, uint3
 /* Parses the TLS records at the start of one direction's stream into facts.
  * Returns the bytes consumed by complete records; `*not_tls` (if given) is
  * set when the first record header cannot be TLS, cleared otherwise. */
-uint32_t tls_parse_records(const uint8_t *data, uint32_t len, int direction, struct tls_facts *facts,
-                           bool *not_tls)
+uint32_t tls_parse_records(const uint8_t *data, uint32_t len, int direction,
+                           struct tls_facts *facts, bool *not_tls)
 {
     uint8_t body[TLS_HANDSHAKE_CAP];
     struct tls_parser parser;
