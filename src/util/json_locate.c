@@ -85,6 +85,7 @@ static void scan_newline(struct scanner *s)
     s->column = 1;
 }
 
+/* Converts a byte offset to line:column (see json_locate.h). */
 void json_locate_offset(const char *text, size_t len, size_t offset, int *line, int *col)
 {
     struct scanner s = {.text = (const unsigned char *)text, .len = len, .line = 1, .column = 1};
@@ -302,7 +303,8 @@ static void scan_string(struct scanner *s)
         } else if (e < 0) {
             scan_fail_at(s, open_line, open_column, "unterminated string");
         } else {
-            scan_fail(s, "invalid escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
+            scan_fail(s, "invalid escape: expected one of "
+                         "\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
         }
     }
 }
@@ -565,6 +567,7 @@ static const struct json_location *locate_entry(const struct json_locations *loc
     return bsearch(&key, locations->entries, locations->count, sizeof(key), location_compare);
 }
 
+/* Returns true with the value position of `node`, false if unknown. */
 bool json_locate_find(const struct json_locations *locations, const cJSON *node, int *line,
                       int *col)
 {
@@ -574,6 +577,7 @@ bool json_locate_find(const struct json_locations *locations, const cJSON *node,
     return entry != NULL;
 }
 
+/* Returns true with the key position of member `node`, false if none. */
 bool json_locate_find_key(const struct json_locations *locations, const cJSON *node, int *line,
                           int *col)
 {
@@ -664,6 +668,7 @@ static bool check_duplicates(const char *name, const cJSON *node,
 
 /* ---------------------------------------------------------------- parse */
 
+/* Frees the tree and the positions; `doc` is left empty. */
 void json_locate_free(struct json_document *doc)
 {
     if (doc == NULL)
@@ -689,6 +694,7 @@ static cJSON *build_tree(const char *name, const char *text, size_t len, struct 
     return root;
 }
 
+/* Parses strictly with positions, or reports why not (json_locate.h). */
 bool json_locate_parse(const char *name, const char *text, size_t len, struct json_document *doc,
                        struct diag *diag)
 {
@@ -807,6 +813,7 @@ static void describe_string(const char *text, char *buf, size_t len, size_t max)
     buf[out] = '\0';
 }
 
+/* Writes a short description of a value for "got ..." messages. */
 void json_locate_describe(const cJSON *node, char *buf, size_t len)
 {
     if (buf == NULL || len == 0)
@@ -858,6 +865,7 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* Returns the candidate closest to `word`, or NULL if none is close. */
 const char *json_locate_suggest(const char *word, const char *const *candidates, size_t count)
 {
     if (word == NULL)
