@@ -79,7 +79,7 @@ check_environment() {
     local missing=() entry tool pkg
     for entry in ip:iproute2 ss:iproute2 tcpdump:tcpdump openssl:openssl curl:curl \
         dig:bind9-dnsutils dnsmasq:dnsmasq-base python3:python3 mergecap:wireshark-common \
-        mkfifo:coreutils; do
+        mkfifo:coreutils ethtool:ethtool; do
         tool=${entry%%:*}
         pkg=${entry#*:}
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
@@ -177,6 +177,10 @@ add_ns() {
 # Creates a veth pair: $1/$2 (name, MAC) in namespace $3 and $4/$5 in $6.
 add_veth() {
     ip -n "$3" link add "$1" address "$2" type veth peer name "$4" address "$5" netns "$6"
+    # No segmentation offloads: frames on the wire of a real switch port
+    # never exceed the MTU, and tcpreplay cannot send larger ones.
+    ip netns exec "$3" ethtool -K "$1" tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$6" ethtool -K "$4" tso off gso off gro off >/dev/null 2>&1 || true
     ip -n "$3" link set "$1" up
     ip -n "$6" link set "$4" up
 }
