@@ -56,13 +56,15 @@ def main():
     parser.add_argument("--golden", required=True)
     parser.add_argument("--expect-status", type=int, default=None,
                         help="expected exit status of fluxaudit (default: 0 or 1)")
+    parser.add_argument("--forbid", action="append", default=[],
+                        help="a secret planted in the capture that must appear in no output")
     parser.add_argument("--update", action="store_true")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="fluxaudit-golden-")
     out_path = os.path.join(workdir, os.path.basename(args.golden))
     cmd = [args.binary, "replay", *args.pcap, "--matrix", args.matrix,
-           "--report", out_path, "--quiet"]
+           "--report", out_path, "--no-color"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.stderr:
         sys.stderr.write(proc.stderr)
@@ -75,8 +77,15 @@ def main():
         print("FAIL: sanitizer report", file=sys.stderr)
         return 1
     with open(out_path, encoding="utf-8") as f:
-        actual = normalise(json.load(f))
+        raw_report = f.read()
     shutil.rmtree(workdir, ignore_errors=True)
+    for secret in args.forbid:
+        for label, text in (("report", raw_report), ("stdout", proc.stdout),
+                            ("stderr", proc.stderr)):
+            if secret.lower() in text.lower():
+                print(f"FAIL: planted secret {secret!r} appears in the {label}", file=sys.stderr)
+                return 1
+    actual = normalise(json.loads(raw_report))
     ok = validate(actual, "actual report")
     actual_text = json.dumps(actual, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     if args.update:
