@@ -68,7 +68,7 @@ START_TEST(test_shipped_rules)
     ck_assert_str_eq(rules.by_code[FINDING_DEFAULT_CREDENTIALS].requirements[0], "CHM 8.3");
     ck_assert_int_eq(rules.by_code[FINDING_FLOW_INBOUND_INTERNET].severity, SEVERITY_CRITICAL);
     ck_assert_int_eq(rules.by_code[FINDING_FLOW_NOT_OBSERVED].severity, SEVERITY_INFO);
-    ck_assert_int_eq(rules.by_code[FINDING_FLOW_UNDECLARED].severity, SEVERITY_MEDIUM);
+    ck_assert_int_eq(rules.by_code[FINDING_FLOW_UNDECLARED].severity, SEVERITY_HIGH);
     ck_assert_int_eq(rules.by_code[FINDING_FLOW_INTERNET_UNDECLARED].severity, SEVERITY_HIGH);
     for (int i = 0; i < FINDING_CODE_COUNT; i++) {
         ck_assert(rules.by_code[i].enabled);
