@@ -674,10 +674,12 @@ void audit_finish(struct audit *audit)
         }
         /* The aggregation index points into these arrays: sorting is the
          * last thing that happens to them. */
-        qsort(result->findings, result->finding_count, sizeof(*result->findings),
-              compare_findings);
-        qsort(result->observed, result->observed_count, sizeof(*result->observed),
-              compare_observed);
+        if (result->finding_count > 1)
+            qsort(result->findings, result->finding_count, sizeof(*result->findings),
+                  compare_findings);
+        if (result->observed_count > 1)
+            qsort(result->observed, result->observed_count, sizeof(*result->observed),
+                  compare_observed);
         for (size_t i = 0; i < result->finding_count; i++) {
             const struct audit_finding *finding = &result->findings[i];
             if (finding->waived)
