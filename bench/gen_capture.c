@@ -233,6 +233,28 @@ static void buf_text(struct buf *b, struct rng *r, size_t len)
     }
 }
 
+/* Appends exactly `len` bytes of JSON (an array of small objects, padded
+ * with spaces), for API responses. */
+static void buf_json(struct buf *b, struct rng *r, size_t len)
+{
+    static const char *const names[] = {"status", "battery", "channel", "alarm", "rate"};
+    size_t end = b->n + len;
+    if (len < 16) {
+        buf_str(b, "{}");
+    } else {
+        buf_str(b, "{\"items\":[");
+        bool first = true;
+        while (b->n + 40 < end) {
+            buf_printf(b, "%s{\"name\":\"%s\",\"value\":%u}", first ? "" : ",",
+                       names[rng_range(r, 0, 4)], (unsigned)rng_range(r, 0, 9999));
+            first = false;
+        }
+        buf_str(b, "]}");
+    }
+    while (b->n < end)
+        buf_u8(b, ' ');
+}
+
 static void buf_set_be16(struct buf *b, size_t off, unsigned v)
 {
     b->p[off] = (uint8_t)(v >> 8);
@@ -1369,8 +1391,8 @@ static void build_http(struct gen *g, struct flow *f, const struct http_profile 
                    "Content-Type: %s\r\nContent-Length: %zu\r\n"
                    "Connection: keep-alive\r\n\r\n",
                    date, post ? "application/json" : hp->content_type, body_len);
-        if (post)
-            buf_text(b, &g->rng, body_len);
+        if (post || strcmp(hp->content_type, "application/json") == 0)
+            buf_json(b, &g->rng, body_len);
         else if (hp->binary)
             buf_rand(b, &g->rng, body_len);
         else
@@ -1427,7 +1449,8 @@ static void dicom_associate(struct buf *b, unsigned pdu_type, const char *called
         dicom_item(b, 0x40, "1.2.840.10008.1.2.1");
         dicom_item(b, 0x40, "1.2.840.10008.1.2");
     } else {
-        dicom_item(b, 0x40, "1.2.840.10008.1.2.1");
+        /* Implicit VR little endian: how the data sets below are encoded. */
+        dicom_item(b, 0x40, "1.2.840.10008.1.2");
     }
     buf_set_be16(b, pc + 2, (unsigned)(b->n - pc - 4));
     size_t ui = b->n;
