@@ -245,8 +245,12 @@ static void buf_json(struct buf *b, struct rng *r, size_t len)
         buf_str(b, "{\"items\":[");
         bool first = true;
         while (b->n + 40 < end) {
-            buf_printf(b, "%s{\"name\":\"%s\",\"value\":%u}", first ? "" : ",",
-                       names[rng_range(r, 0, 4)], (unsigned)rng_range(r, 0, 9999));
+            /* One draw per statement: argument evaluation order is unspecified
+             * and the output must not depend on the compiler. */
+            const char *name = names[rng_range(r, 0, 4)];
+            unsigned value = (unsigned)rng_range(r, 0, 9999);
+            buf_printf(b, "%s{\"name\":\"%s\",\"value\":%u}", first ? "" : ",", name,
+                       value);
             first = false;
         }
         buf_str(b, "]}");
@@ -846,10 +850,11 @@ static void build_syslog(struct gen *g, struct flow *f, const struct device *dev
         format_clock(f->t + gap, stamp, sizeof(stamp), "%b %e %H:%M:%S");
         struct buf *b = &g->scratch;
         b->n = 0;
-        buf_printf(b, "<%u>%s %s %s[%u]: %s", 128 + 6 + (unsigned)rng_range(&g->rng, 0, 1),
-                   stamp, dev->name, daemons[rng_range(&g->rng, 0, 4)],
-                   (unsigned)rng_range(&g->rng, 100, 3000),
-                   messages[rng_range(&g->rng, 0, 9)]);
+        unsigned priority = 128 + 6 + (unsigned)rng_range(&g->rng, 0, 1); /* local0 */
+        const char *daemon = daemons[rng_range(&g->rng, 0, 4)];
+        unsigned pid = (unsigned)rng_range(&g->rng, 100, 3000);
+        const char *message = messages[rng_range(&g->rng, 0, 9)];
+        buf_printf(b, "<%u>%s %s %s[%u]: %s", priority, stamp, dev->name, daemon, pid, message);
         flow_send(g, f, 0, b, gap);
     }
 }
@@ -1399,7 +1404,8 @@ static void build_http(struct gen *g, struct flow *f, const struct http_profile 
             buf_text(b, &g->rng, body_len);
         flow_send(g, f, 1, b, f->rtt + rng_range(&g->rng, 400, MS(60)));
     }
-    flow_tcp_close(g, f, rng_chance(&g->rng, 0.7) ? 0 : 1, rng_range(&g->rng, MS(1), MS(5000)));
+    int closer = rng_chance(&g->rng, 0.7) ? 0 : 1;
+    flow_tcp_close(g, f, closer, rng_range(&g->rng, MS(1), MS(5000)));
 }
 
 /* ----------------------------------------------------------------- DICOM */
