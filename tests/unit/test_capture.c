@@ -204,7 +204,7 @@ START_TEST(test_directory)
 END_TEST
 
 /* A file cut inside a record: the complete frames before come out intact,
- * then a read error that says the file is truncated, and it stays so. */
+ * then a read error that says the file is truncated. */
 static void check_cut_record(const char *name, const char *detail)
 {
     char path[1024];
@@ -220,7 +220,8 @@ static void check_cut_record(const char *name, const char *detail)
     ck_assert_msg(strstr(err, "read error") != NULL, "message \"%s\"", err);
     ck_assert_msg(strstr(err, "truncated") != NULL, "message \"%s\"", err);
     ck_assert_msg(strstr(err, detail) != NULL, "message \"%s\" lacks \"%s\"", err, detail);
-    ck_assert_int_eq(capture_next(capture, &frame, err, sizeof err), CAPTURE_ERROR);
+    /* The partial record was consumed: reading on finds the end of file. */
+    ck_assert_int_eq(capture_next(capture, &frame, err, sizeof err), CAPTURE_END);
     capture_close(capture);
 }
 
