@@ -16,7 +16,7 @@
 
 #include "util/json_locate.h"
 
-#define RULES_FILE_MAX (1024u * 1024u) /* a rules file is a few KiB */
+#define RULES_FILE_MAX ((size_t)1024 * 1024) /* a rules file is a few KiB */
 #define DESCRIBE_MAX 64
 
 static const char *const top_keys[] = {"format", "findings"};
@@ -243,7 +243,7 @@ bool rules_parse(const char *name, const char *text, size_t len, struct rules *r
     size_t errors_before = diag->errors;
     size_t entries_before = diag->count;
     if (len > RULES_FILE_MAX) {
-        diag_error(diag, name, 0, 0, "file too large (%zu bytes, at most %u)", len,
+        diag_error(diag, name, 0, 0, "file too large (%zu bytes, at most %zu)", len,
                    RULES_FILE_MAX);
         return false;
     }

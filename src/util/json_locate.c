@@ -702,7 +702,7 @@ bool json_locate_parse(const char *name, const char *text, size_t len, struct js
     if (text == NULL)
         len = 0;
     if (len > JSON_LOCATE_MAX_BYTES) {
-        diag_error(diag, name, 0, 0, "file too large (%zu bytes, at most %u)", len,
+        diag_error(diag, name, 0, 0, "file too large (%zu bytes, at most %zu)", len,
                    JSON_LOCATE_MAX_BYTES);
         return false;
     }
@@ -838,6 +838,11 @@ void json_locate_describe(const cJSON *node, char *buf, size_t len)
         snprintf(buf, len, "an unknown value");
 }
 
+static bool same_letter(char x, char y)
+{
+    return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
+
 /* Case-insensitive Levenshtein distance, for words of at most 64 bytes. */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -852,7 +857,7 @@ static size_t edit_distance(const char *a, const char *b)
         row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
             size_t above = row[j];
-            size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            size_t cost = !same_letter(a[i - 1], b[j - 1]);
             size_t best = diagonal + cost;
             if (row[j] + 1 < best)
                 best = row[j] + 1;

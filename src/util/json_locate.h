@@ -22,7 +22,7 @@
 
 #include "fluxaudit/diag.h"
 
-#define JSON_LOCATE_MAX_BYTES (16u * 1024u * 1024u) /* larger input is refused */
+#define JSON_LOCATE_MAX_BYTES ((size_t)16 * 1024 * 1024) /* larger input is refused */
 #define JSON_LOCATE_MAX_DEPTH 64                     /* nested arrays/objects */
 #define JSON_LOCATE_MAX_VALUES 1000000               /* values in one document */
 #define JSON_LOCATE_MAX_NUMBER 63                    /* bytes of one number */
