@@ -104,7 +104,9 @@ static void count_frame(struct pipeline_counters *counters, uint64_t ts_usec, ui
 {
     counters->packets++;
     counters->bytes += wire_len;
-    if (counters->first_usec == 0 || ts_usec < counters->first_usec)
+    /* The packet count, not first_usec == 0, tells the first frame: a frame
+     * stamped at the epoch is still the earliest. */
+    if (counters->packets == 1 || ts_usec < counters->first_usec)
         counters->first_usec = ts_usec;
     if (ts_usec > counters->last_usec)
         counters->last_usec = ts_usec;
