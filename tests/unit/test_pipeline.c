@@ -475,6 +475,20 @@ START_TEST(test_first_last_usec)
 }
 END_TEST
 
+/* A frame stamped at the epoch is the first one, not "no frame yet". */
+START_TEST(test_first_usec_zero_timestamp)
+{
+    struct pipeline *pipeline = create_empty();
+    const uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06};
+    pipeline_process(pipeline, DLT_EN10MB, 0, arp, sizeof arp, sizeof arp);
+    pipeline_process(pipeline, DLT_EN10MB, 5 * SEC, arp, sizeof arp, sizeof arp);
+    const struct pipeline_counters *c = pipeline_get_counters(pipeline);
+    ck_assert_uint_eq(c->first_usec, 0);
+    ck_assert_uint_eq(c->last_usec, 5 * SEC);
+    pipeline_destroy(pipeline);
+}
+END_TEST
+
 /* With a one-second UDP timeout, a tick well after the DNS answer ends the
  * flow as idle and audits it before pipeline_finish. */
 START_TEST(test_tick_expires_idle_flows)
@@ -646,6 +660,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(frames, test_wifi_not_decoded);
     tcase_add_test(frames, test_fragments_counted);
     tcase_add_test(frames, test_first_last_usec);
+    tcase_add_test(frames, test_first_usec_zero_timestamp);
     tcase_add_test(frames, test_tick_expires_idle_flows);
     tcase_add_test(frames, test_packets_expire_idle_flows);
     suite_add_tcase(suite, frames);
