@@ -35,6 +35,15 @@ static const char *ip_proto_name(uint8_t proto, char *buf, size_t len)
     }
 }
 
+/* Adds a timestamp that always exists (an observed flow has packets, even
+ * ones stamped at the epoch). */
+static void add_time_value(cJSON *object, const char *key, uint64_t usec)
+{
+    char text[32];
+    report_format_time(usec, text, sizeof(text));
+    cJSON_AddStringToObject(object, key, text);
+}
+
 /* Adds a timestamp, or null when there is none (0). */
 static void add_time(cJSON *object, const char *key, uint64_t usec)
 {
@@ -42,9 +51,7 @@ static void add_time(cJSON *object, const char *key, uint64_t usec)
         cJSON_AddNullToObject(object, key);
         return;
     }
-    char text[32];
-    report_format_time(usec, text, sizeof(text));
-    cJSON_AddStringToObject(object, key, text);
+    add_time_value(object, key, usec);
 }
 
 static void add_count(cJSON *object, const char *key, uint64_t value)
@@ -108,8 +115,8 @@ static cJSON *observed_json(const struct audit_observed_flow *observed)
 {
     cJSON *object = flow_ref_json(&observed->flow);
     add_matrix_flow(object, observed->matrix_flow);
-    add_time(object, "first_seen", observed->first_usec);
-    add_time(object, "last_seen", observed->last_usec);
+    add_time_value(object, "first_seen", observed->first_usec);
+    add_time_value(object, "last_seen", observed->last_usec);
     add_count(object, "connections", observed->flows);
     add_count(object, "packets", observed->packets);
     add_count(object, "bytes", observed->bytes);
