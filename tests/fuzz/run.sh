@@ -11,7 +11,7 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 for target in "$build"/tests/fuzz/fuzz_*; do
-    [ -x "$target" ] || continue
+    [ -f "$target" ] && [ -x "$target" ] || continue
     name=$(basename "$target"); name=${name#fuzz_}
     mkdir -p "$work/$name"
     seeds=()
