@@ -536,6 +536,8 @@ static void audit_for_device(struct audit *audit, struct device_view view, const
 
 void audit_flow(struct audit *audit, const struct flow *flow)
 {
+    if (audit->finished) /* the aggregation index no longer matches the sorted arrays */
+        return;
     audit->stats.flows_audited++;
     const struct mac_addr *client_mac = flow->has_mac ? &flow->client_mac : NULL;
     const struct mac_addr *server_mac = flow->has_mac ? &flow->server_mac : NULL;
@@ -631,6 +633,8 @@ static int compare_findings(const void *a, const void *b)
         return x->severity < y->severity ? -1 : 1;
     if (x->code != y->code)
         return x->code < y->code ? -1 : 1;
+    if (x->code == FINDING_FLOW_NOT_OBSERVED && x->matrix_flow != y->matrix_flow)
+        return x->matrix_flow < y->matrix_flow ? -1 : 1; /* one array: declaration order */
     int c = net_addr_compare(&x->flow.client, &y->flow.client);
     if (c == 0)
         c = net_addr_compare(&x->flow.server, &y->flow.server);

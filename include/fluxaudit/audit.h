@@ -92,7 +92,8 @@ struct audit_stats {
 struct audit *audit_create(const struct matrix *matrix, const struct rules *rules, size_t max_entries);
 void audit_destroy(struct audit *audit);
 
-/* Audits one finished flow (its facts are final). */
+/* Audits one finished flow (its facts are final). Ignored after
+ * audit_finish. */
 void audit_flow(struct audit *audit, const struct flow *flow);
 
 /* Adds the campaign-level findings (FLOW_NOT_OBSERVED) and sorts results.

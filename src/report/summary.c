@@ -36,6 +36,23 @@ static const char *proto_text(uint8_t proto)
     }
 }
 
+/* Prints `text` in a column of `width` characters: cut on a UTF-8
+ * character boundary, padded with spaces. */
+static void print_column(FILE *out, const char *text, int width)
+{
+    const char *end = text;
+    int chars = 0;
+    while (*end != '\0' && chars < width) {
+        end++;
+        while (((unsigned char)*end & 0xC0) == 0x80) /* continuation bytes */
+            end++;
+        chars++;
+    }
+    fwrite(text, 1, (size_t)(end - text), out);
+    for (; chars < width; chars++)
+        fputc(' ', out);
+}
+
 static void print_finding(FILE *out, const struct audit_finding *finding, bool color)
 {
     char severity[16];
@@ -73,8 +90,9 @@ void report_print_summary(FILE *out, const struct report_input *input, bool colo
         uint64_t connections = 0;
         for (size_t f = 0; f < device->observed_count; f++)
             connections += device->observed[f].flows;
-        fprintf(out, "%-24.24s %s%-10s%s %5llu %5llu %5llu %5llu %5llu %6llu %6llu\n",
-                device->device->name, paint(color, conform ? ANSI_GREEN : ANSI_RED), verdict,
+        print_column(out, device->device->name, 24);
+        fprintf(out, " %s%-10s%s %5llu %5llu %5llu %5llu %5llu %6llu %6llu\n",
+                paint(color, conform ? ANSI_GREEN : ANSI_RED), verdict,
                 paint(color, ANSI_RESET), (unsigned long long)device->counts[SEVERITY_CRITICAL],
                 (unsigned long long)device->counts[SEVERITY_HIGH],
                 (unsigned long long)device->counts[SEVERITY_MEDIUM],

@@ -204,7 +204,7 @@ START_TEST(test_dns)
     const struct pipeline_counters *c = pipeline_get_counters(pipeline);
     ck_assert_uint_eq(c->first_usec, 1795633959577698ULL);
     ck_assert_uint_eq(c->last_usec, 1795633959578014ULL);
-    check_findings(pipeline, NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F02 NOT_OBSERVED_F05);
+    check_findings(pipeline, NOT_OBSERVED_F02 NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F05);
     /* The DNS exchange is an observed flow matched to F01. */
     const struct audit_device *device = audit_get_device(pipeline_get_audit(pipeline), 0);
     ck_assert_uint_eq(device->observed_count, 1);
@@ -319,7 +319,7 @@ START_TEST(test_undeclared)
     struct pipeline *pipeline = run_capture("undeclared.pcap");
     check_counters(pipeline, 14, 1178, 12, 2);
     check_findings(pipeline, "FLOW_UNDECLARED - open 10.10.1.20>10.10.2.9:8080\n" NOT_OBSERVED_F01
-                                 NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F02
+                                 NOT_OBSERVED_F02 NOT_OBSERVED_F03 NOT_OBSERVED_F04
                                      NOT_OBSERVED_F05);
     const struct audit_finding *f = find_finding(pipeline, FINDING_FLOW_UNDECLARED);
     ck_assert_int_eq(f->severity, SEVERITY_HIGH);
@@ -527,7 +527,7 @@ START_TEST(test_tick_expires_idle_flows)
     ck_assert_uint_eq(flows.created, 1);
     audit_get_stats(pipeline_get_audit(pipeline), &audit);
     ck_assert_uint_eq(audit.flows_audited, 1);
-    check_findings(pipeline, NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F02 NOT_OBSERVED_F05);
+    check_findings(pipeline, NOT_OBSERVED_F02 NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F05);
     pipeline_destroy(pipeline);
 }
 END_TEST
