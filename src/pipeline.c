@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fluxaudit/decode.h"
+#include "fluxaudit/inspect_snmp.h"
 #include "fluxaudit/inspect_tls.h"
 
 /* Idle flows are expired at most this often (capture clock), so expiry
@@ -44,6 +45,8 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     const struct tls_facts *tls = &flow->facts.tls;
     if (tls->client_hello_seen || tls->server_hello_seen)
         flow->facts.security = SECURITY_TLS;
+    else if (flow->facts.snmp_version == 3)
+        flow->facts.security = SECURITY_SNMPV3;
     audit_flow(pipeline->audit, flow);
 }
 
@@ -100,6 +103,16 @@ static void inspect_tls(struct flow *flow, enum flow_direction direction,
     }
 }
 
+/* SNMP's version says whether the flow is protected (v3) or carries a
+ * community in clear (v1/v2c); the first messages of a UDP flow tell. */
+static void inspect_snmp(struct flow *flow, const struct decoded_packet *packet)
+{
+    if (flow->ip_proto != IP_PROTO_UDP || flow->facts.snmp_version != 0 ||
+        packet->payload_len == 0 || flow->packets[0] + flow->packets[1] > 4)
+        return;
+    flow->facts.snmp_version = snmp_message_version(packet->payload, packet->payload_len);
+}
+
 static void count_frame(struct pipeline_counters *counters, uint64_t ts_usec, uint32_t wire_len)
 {
     counters->packets++;
@@ -147,6 +160,7 @@ void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, cons
     if (!flow->facts.dpi_done)
         dpi_process_packet(pipeline->dpi, flow, direction, &packet);
     inspect_tls(flow, direction, &packet);
+    inspect_snmp(flow, &packet);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec)

@@ -55,6 +55,7 @@ struct flow_facts {
     uint64_t ndpi_risks;           /* nDPI risk bitmap (bit n = ndpi_risk_enum n) */
     char server_name[FACT_HOST_MAX]; /* SNI, HTTP Host or DNS query name nDPI saw */
     enum transport_security security;
+    uint8_t snmp_version;          /* 1, 2 (v2c) or 3 from the first SNMP message; 0 if none */
     struct tls_facts tls;
 };
 
