@@ -35,13 +35,62 @@ enum transport_security {
     SECURITY_OTHER_ENCRYPTED, /* an encrypted protocol nDPI knows (QUIC, WireGuard...) */
 };
 
+/* The server's leaf certificate (TLS <= 1.2 sends it in clear). */
+struct certificate_facts {
+    bool seen;                    /* a Certificate message was parsed */
+    bool parsed;                  /* its leaf certificate was valid DER */
+    char key_type[12];            /* "RSA", "EC", "DSA", "Ed25519", "Ed448", "unknown" */
+    uint16_t key_bits;            /* modulus or curve size, 0 if unknown */
+    char signature[32];           /* signature algorithm: "RSA-SHA256", "RSA-SHA1", "RSA-MD5", "ECDSA-SHA256"... */
+    bool weak_signature_hash;     /* MD5 or SHA-1 (or worse) */
+    bool self_signed;             /* issuer == subject and the signature verifies with its own key */
+    int64_t not_before;           /* validity, seconds since the epoch */
+    int64_t not_after;
+    char subject_cn[FACT_NAME_MAX * 2];
+    char issuer_cn[FACT_NAME_MAX * 2];
+    uint8_t chain_length;         /* certificates in the message */
+};
+
 struct tls_facts {
     bool client_hello_seen;
     bool server_hello_seen;
+    bool is_dtls;                 /* seen over UDP (DTLS record layer) */
     uint16_t offered_max_version; /* highest version the client offered */
     uint16_t version;             /* negotiated (ServerHello, supported_versions for 1.3) */
     uint16_t cipher_suite;        /* negotiated suite, IANA number */
     char sni[FACT_HOST_MAX];      /* server_name from the ClientHello, "" if none */
+    char alpn[FACT_NAME_MAX];     /* first ALPN protocol the server selected, else the client's first */
+    struct certificate_facts certificate;
+};
+
+/* How a credential crossed the network. */
+enum credential_kind {
+    CREDENTIAL_PASSWORD,          /* a password in clear (or base64): Telnet, FTP, POP3, IMAP, SMTP, LDAP, HTTP Basic */
+    CREDENTIAL_CHALLENGE,         /* a challenge-response (HTTP Digest, APOP, CRAM-MD5): crackable offline */
+    CREDENTIAL_TOKEN,             /* a bearer token or API key */
+    CREDENTIAL_COMMUNITY,         /* an SNMP v1/v2c community string */
+};
+
+#define FACT_CREDENTIALS_MAX 4    /* distinct credential events kept per flow */
+#define FACT_MASKED_USER_MAX 16
+
+/* One login seen in clear. Never the secret itself: the user name is masked
+ * ("ad***") and the default-credential verdict is computed in memory. */
+struct credential_fact {
+    char protocol[12];            /* "FTP", "HTTP", "SNMP"... */
+    char method[16];              /* "USER/PASS", "Basic", "Digest", "Bearer", "AUTH PLAIN", "simple bind", "community"... */
+    enum credential_kind kind;
+    char masked_user[FACT_MASKED_USER_MAX]; /* first two characters then "***"; "" when none */
+    int8_t accepted;              /* 1 the server accepted, 0 refused, -1 not shown by the protocol */
+    bool default_credential;      /* user/password or community is a well-known default */
+    uint32_t count;               /* times this (protocol, method, user) was seen in the flow */
+};
+
+struct credential_facts {
+    struct credential_fact items[FACT_CREDENTIALS_MAX];
+    uint8_t count;
+    uint32_t dropped;             /* events past FACT_CREDENTIALS_MAX */
+    bool starttls;                /* the session upgraded to TLS (STARTTLS, STLS, LDAP StartTLS) */
 };
 
 struct flow_facts {
@@ -57,6 +106,7 @@ struct flow_facts {
     enum transport_security security;
     uint8_t snmp_version;          /* 1, 2 (v2c) or 3 from the first SNMP message; 0 if none */
     struct tls_facts tls;
+    struct credential_facts credentials;
 };
 
 /* A printable name for a TLS version ("TLSv1.2", "SSLv3"); "unknown" otherwise. */
