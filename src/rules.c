@@ -14,13 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fluxaudit/dpi.h"
 #include "util/json_locate.h"
 
 #define RULES_FILE_MAX ((size_t)1024 * 1024) /* a rules file is a few KiB */
 #define DESCRIBE_MAX 64
 
-static const char *const top_keys[] = {"format", "findings"};
-static const char *const rule_keys[] = {"severity", "requirements", "title", "enabled"};
+static const char *const top_keys[] = {"format", "findings", "ndpi_risks", "remote_access_apps"};
+static const char *const rule_keys[] = {"severity", "requirements", "title", "enabled",
+                                        "variants"};
+static const char *const variant_keys[] = {"severity", "title", "enabled"};
+static const char *const risk_keys[] = {"finding", "severity"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -132,16 +136,83 @@ static bool copy_short_text(struct rules_loader *l, const char *key, const cJSON
     return true;
 }
 
-static void load_severity(struct rules_loader *l, const cJSON *object, struct rule *rule)
+/* Reads "severity" of `object` into *out; a missing key is an error only
+ * when `required`. Returns true if a valid severity was read. */
+static bool load_severity(struct rules_loader *l, const cJSON *object, bool required,
+                          enum severity *out)
 {
     const char *what = "\"critical\", \"high\", \"medium\", \"low\" or \"info\"";
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "severity");
     if (node == NULL) {
-        error_at(l, object, "missing required key \"severity\" (expected %s)", what);
+        if (required)
+            error_at(l, object, "missing required key \"severity\" (expected %s)", what);
+        return false;
+    }
+    if (!cJSON_IsString(node) || !severity_parse(node->valuestring, out)) {
+        error_expected(l, "severity", node, what);
+        return false;
+    }
+    return true;
+}
+
+/* Reads an optional boolean "enabled" (default true). */
+static bool load_enabled(struct rules_loader *l, const cJSON *object)
+{
+    const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(object, "enabled");
+    if (enabled == NULL)
+        return true;
+    if (!cJSON_IsBool(enabled)) {
+        error_expected(l, "enabled", enabled, "true or false");
+        return true;
+    }
+    return cJSON_IsTrue(enabled);
+}
+
+/* True for names made of [a-z0-9-], 1 to RULE_VARIANT_NAME_MAX-1 bytes. */
+static bool variant_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= RULE_VARIANT_NAME_MAX)
+        return false;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+}
+
+static void load_variants(struct rules_loader *l, const cJSON *object, struct rule *rule)
+{
+    const cJSON *variants = cJSON_GetObjectItemCaseSensitive(object, "variants");
+    if (variants == NULL)
+        return;
+    if (!cJSON_IsObject(variants)) {
+        error_expected(l, "variants", variants, "an object mapping variant names to "
+                       "{\"severity\": ...}");
         return;
     }
-    if (!cJSON_IsString(node) || !severity_parse(node->valuestring, &rule->severity))
-        error_expected(l, "severity", node, what);
+    const cJSON *member;
+    cJSON_ArrayForEach(member, variants) {
+        char q[DESCRIBE_MAX];
+        if (!variant_name_ok(member->string)) {
+            error_at_key(l, member, "variant name %s: expected 1 to %d characters among "
+                         "a-z, 0-9 and '-'", quoted(member->string, q, sizeof(q)),
+                         RULE_VARIANT_NAME_MAX - 1);
+            continue;
+        }
+        if (rule->variant_count >= RULE_MAX_VARIANTS) {
+            error_at_key(l, member, "too many variants (at most %d)", RULE_MAX_VARIANTS);
+            return;
+        }
+        if (!cJSON_IsObject(member)) {
+            error_expected(l, member->string, member, "an object with \"severity\"");
+            continue;
+        }
+        struct rule_variant *variant = &rule->variants[rule->variant_count++];
+        snprintf(variant->name, sizeof(variant->name), "%s", member->string);
+        check_keys(l, member, variant_keys, COUNT_OF(variant_keys), "a variant");
+        load_severity(l, member, true, &variant->severity);
+        variant->enabled = load_enabled(l, member);
+        const cJSON *title = cJSON_GetObjectItemCaseSensitive(member, "title");
+        if (title != NULL)
+            copy_short_text(l, "title", title, variant->title, "a one-line title");
+    }
 }
 
 static void load_requirements(struct rules_loader *l, const cJSON *object, struct rule *rule)
@@ -181,18 +252,91 @@ static void load_rule(struct rules_loader *l, const cJSON *member, struct rule *
         return;
     }
     check_keys(l, member, rule_keys, COUNT_OF(rule_keys), "a rule");
-    load_severity(l, member, rule);
+    load_severity(l, member, true, &rule->severity);
     load_requirements(l, member, rule);
     const cJSON *title = cJSON_GetObjectItemCaseSensitive(member, "title");
     if (title == NULL)
         error_at(l, member, "missing required key \"title\" (expected a one-line title)");
     else
         copy_short_text(l, "title", title, rule->title, "a one-line title");
-    const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(member, "enabled");
-    if (enabled != NULL && !cJSON_IsBool(enabled))
-        error_expected(l, "enabled", enabled, "true or false");
-    else if (enabled != NULL)
-        rule->enabled = cJSON_IsTrue(enabled);
+    rule->enabled = load_enabled(l, member);
+    load_variants(l, member, rule);
+}
+
+/* "ndpi_risks": { "NDPI_SMB_INSECURE_VERSION": { "finding": CODE, "severity": S } } */
+static void load_risks(struct rules_loader *l, const cJSON *root, struct rules *out)
+{
+    const cJSON *risks = cJSON_GetObjectItemCaseSensitive(root, "ndpi_risks");
+    if (risks == NULL)
+        return;
+    if (!cJSON_IsObject(risks)) {
+        error_expected(l, "ndpi_risks", risks, "an object mapping nDPI risk names to "
+                       "{\"finding\": CODE}");
+        return;
+    }
+    const cJSON *member;
+    cJSON_ArrayForEach(member, risks) {
+        char q[DESCRIBE_MAX];
+        int risk = dpi_risk_from_key(member->string);
+        if (risk < 0) {
+            error_at_key(l, member, "unknown nDPI risk %s (expected a name of nDPI 4.2's "
+                         "ndpi_risk_enum such as \"NDPI_SMB_INSECURE_VERSION\")",
+                         quoted(member->string, q, sizeof(q)));
+            continue;
+        }
+        if (out->risk_count >= RULES_MAX_RISKS) {
+            error_at_key(l, member, "too many nDPI risks (at most %d)", RULES_MAX_RISKS);
+            return;
+        }
+        if (!cJSON_IsObject(member)) {
+            error_expected(l, member->string, member, "an object with \"finding\"");
+            continue;
+        }
+        check_keys(l, member, risk_keys, COUNT_OF(risk_keys), "an nDPI risk rule");
+        struct risk_rule *rule = &out->risks[out->risk_count];
+        rule->risk = (unsigned)risk;
+        snprintf(rule->key, sizeof(rule->key), "%s", member->string);
+        const cJSON *finding = cJSON_GetObjectItemCaseSensitive(member, "finding");
+        if (finding == NULL) {
+            error_at(l, member, "missing required key \"finding\" (expected a finding code)");
+            continue;
+        }
+        if (!cJSON_IsString(finding) || !finding_code_parse(finding->valuestring, &rule->code)) {
+            error_expected(l, "finding", finding, "a finding code such as \"INSECURE_PROTOCOL\"");
+            continue;
+        }
+        rule->has_severity = load_severity(l, member, false, &rule->severity);
+        out->risk_count++;
+    }
+}
+
+/* "remote_access_apps": ["TeamViewer", ...] */
+static void load_remote_access_apps(struct rules_loader *l, const cJSON *root, struct rules *out)
+{
+    const char *what = "an array of nDPI application names such as \"TeamViewer\"";
+    const cJSON *apps = cJSON_GetObjectItemCaseSensitive(root, "remote_access_apps");
+    if (apps == NULL)
+        return;
+    if (!cJSON_IsArray(apps)) {
+        error_expected(l, "remote_access_apps", apps, what);
+        return;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, apps) {
+        if (out->remote_access_app_count >= RULES_MAX_APPS) {
+            error_at(l, item, "\"remote_access_apps\": too many names (at most %d)",
+                     RULES_MAX_APPS);
+            return;
+        }
+        if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
+            strlen(item->valuestring) >= RULES_APP_NAME_MAX || !text_is_clean(item->valuestring)) {
+            error_expected(l, "remote_access_apps", item, "an application name of 1 to 31 "
+                           "printable characters");
+            continue;
+        }
+        snprintf(out->remote_access_apps[out->remote_access_app_count++], RULES_APP_NAME_MAX,
+                 "%s", item->valuestring);
+    }
 }
 
 static void load_findings(struct rules_loader *l, const cJSON *root, struct rules *out)
@@ -269,6 +413,8 @@ bool rules_parse(const char *name, const char *text, size_t len, struct rules *r
         else if (!cJSON_IsString(format) || strcmp(format->valuestring, RULES_FORMAT) != 0)
             error_expected(&l, "format", format, "\"" RULES_FORMAT "\"");
         load_findings(&l, root, scratch);
+        load_risks(&l, root, scratch);
+        load_remote_access_apps(&l, root, scratch);
     }
     json_locate_sort_diag(diag, entries_before);
     bool ok = diag->errors == errors_before;
@@ -306,6 +452,15 @@ bool rules_load(const char *path, struct rules *rules, struct diag *diag)
     bool ok = rules_parse(path, text, len, rules, diag);
     free(text);
     return ok;
+}
+
+const struct rule_variant *rule_find_variant(const struct rule *rule, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < rule->variant_count; i++) {
+        if (strcmp(rule->variants[i].name, name) == 0)
+            return &rule->variants[i];
+    }
+    return NULL;
 }
 
 /* $FLUXAUDIT_RULES when set; else the source tree's rules/findings.json

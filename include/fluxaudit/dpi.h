@@ -41,6 +41,10 @@ void dpi_flow_finish(struct dpi *dpi, struct flow *flow);
 /* nDPI's name for risk bit `risk` ("TLS Obsolete Version"...). */
 const char *dpi_risk_name(unsigned risk);
 
+/* The risk number of an nDPI risk identifier as in ndpi_typedefs.h
+ * ("NDPI_SMB_INSECURE_VERSION"); -1 when nDPI 4.2 has no such risk. */
+int dpi_risk_from_key(const char *key);
+
 void dpi_get_stats(const struct dpi *dpi, struct dpi_stats *stats);
 
 #endif

@@ -92,7 +92,12 @@ static cJSON *finding_json(const struct audit_finding *finding, const struct rul
     cJSON_AddStringToObject(object, "code", finding_code_name(finding->code));
     cJSON_AddStringToObject(object, "severity", severity_name(finding->severity));
     cJSON_AddStringToObject(object, "status", finding->waived ? "waived" : "open");
-    cJSON_AddStringToObject(object, "title", rule->title);
+    if (finding->variant != NULL)
+        cJSON_AddStringToObject(object, "variant", finding->variant->name);
+    const char *title = finding->variant != NULL && finding->variant->title[0] != '\0'
+                            ? finding->variant->title
+                            : rule->title;
+    cJSON_AddStringToObject(object, "title", title);
     cJSON *requirements = cJSON_AddArrayToObject(object, "requirements");
     for (size_t i = 0; i < rule->requirement_count; i++)
         cJSON_AddItemToArray(requirements, cJSON_CreateString(rule->requirements[i]));
