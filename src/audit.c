@@ -6,6 +6,10 @@
  * aggregated so that a thousand identical connections make one finding. */
 #include "fluxaudit/audit.h"
 
+#include <time.h>
+
+#include "fluxaudit/tls_ciphers.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,8 @@
 struct aggregate_key {
     size_t device;
     int code;                           /* finding code, or -1 for an observed flow */
+    const struct rule_variant *variant;
+    const struct risk_rule *risk;
     const struct matrix_flow *matrix_flow;
     struct net_addr client;
     struct net_addr server;
@@ -64,6 +70,8 @@ static uint32_t aggregate_hash(const struct aggregate_key *key)
     uint32_t h = 2166136261u;
     h = hash_bytes(h, &key->device, sizeof(key->device));
     h = hash_bytes(h, &key->code, sizeof(key->code));
+    h = hash_bytes(h, &key->variant, sizeof(key->variant));
+    h = hash_bytes(h, &key->risk, sizeof(key->risk));
     h = hash_bytes(h, &key->matrix_flow, sizeof(key->matrix_flow));
     h = hash_bytes(h, &key->client, sizeof(key->client));
     h = hash_bytes(h, &key->server, sizeof(key->server));
@@ -74,7 +82,8 @@ static uint32_t aggregate_hash(const struct aggregate_key *key)
 
 static bool aggregate_equal(const struct aggregate_key *a, const struct aggregate_key *b)
 {
-    return a->device == b->device && a->code == b->code && a->matrix_flow == b->matrix_flow &&
+    return a->device == b->device && a->code == b->code && a->variant == b->variant &&
+           a->risk == b->risk && a->matrix_flow == b->matrix_flow &&
            a->ip_proto == b->ip_proto && a->port == b->port &&
            net_addr_compare(&a->client, &b->client) == 0 &&
            net_addr_compare(&a->server, &b->server) == 0 && strcmp(a->app, b->app) == 0;
@@ -364,17 +373,30 @@ static void add_evidence(struct audit_finding *finding, const char *key, const c
     va_end(args);
 }
 
-/* Counts `flow` into the finding (code, device, declared flow); returns the
- * finding when it was just created (so the caller adds evidence), else
- * NULL. Disabled rules raise nothing. */
-static struct audit_finding *raise_finding(struct audit *audit, size_t device,
-                                           enum finding_code code, const struct flow *flow,
-                                           const struct matrix_flow *declared)
+/* What a finding is, beyond the flow it is about. */
+struct finding_kind {
+    enum finding_code code;
+    const struct rule_variant *variant; /* NULL: the code's rule itself */
+    const struct risk_rule *risk;       /* the nDPI risk rule that raised it, or NULL */
+};
+
+static enum severity kind_severity(const struct audit *audit, struct finding_kind kind)
 {
-    const struct rule *rule = &audit->rules->by_code[code];
-    if (!rule->enabled)
-        return NULL;
-    struct aggregate_key key = {.device = device, .code = (int)code, .matrix_flow = declared,
+    if (kind.risk != NULL && kind.risk->has_severity)
+        return kind.risk->severity;
+    if (kind.variant != NULL)
+        return kind.variant->severity;
+    return audit->rules->by_code[kind.code].severity;
+}
+
+/* Counts `flow` into the finding (kind, device, declared flow); returns the
+ * finding when it was just created (so the caller adds evidence), else
+ * NULL. */
+static struct audit_finding *raise_kind(struct audit *audit, size_t device, struct finding_kind kind,
+                                        const struct flow *flow, const struct matrix_flow *declared)
+{
+    struct aggregate_key key = {.device = device, .code = (int)kind.code, .variant = kind.variant,
+                                .risk = kind.risk, .matrix_flow = declared,
                                 .client = flow->client, .server = flow->server,
                                 .ip_proto = flow->ip_proto,
                                 .port = has_ports(flow->ip_proto) ? flow->server_port : 0};
@@ -383,11 +405,10 @@ static struct audit_finding *raise_finding(struct audit *audit, size_t device,
     if (index == SIZE_MAX)
         return NULL;
     struct audit_finding *finding = &audit->devices[device].findings[index];
-    uint64_t packets = flow->packets[0] + flow->packets[1];
-    uint64_t bytes = flow->bytes[0] + flow->bytes[1];
     if (created) {
-        finding->code = code;
-        finding->severity = rule->severity;
+        finding->code = kind.code;
+        finding->variant = kind.variant;
+        finding->severity = kind_severity(audit, kind);
         finding->waived = declared != NULL && declared->waiver != NULL;
         flow_ref_fill(&finding->flow, flow);
         finding->matrix_flow = declared;
@@ -399,9 +420,32 @@ static struct audit_finding *raise_finding(struct audit *audit, size_t device,
     if (flow->last_usec > finding->last_usec)
         finding->last_usec = flow->last_usec;
     finding->flows++;
-    finding->packets += packets;
-    finding->bytes += bytes;
+    finding->packets += flow->packets[0] + flow->packets[1];
+    finding->bytes += flow->bytes[0] + flow->bytes[1];
     return created ? finding : NULL;
+}
+
+/* Raises `code` in its variant `variant_name` (NULL for the rule itself).
+ * Disabled rules and variants raise nothing; a variant the rules file does
+ * not name falls back to the code's rule. */
+static struct audit_finding *raise_variant(struct audit *audit, size_t device,
+                                           enum finding_code code, const char *variant_name,
+                                           const struct flow *flow,
+                                           const struct matrix_flow *declared)
+{
+    const struct rule *rule = &audit->rules->by_code[code];
+    const struct rule_variant *variant = rule_find_variant(rule, variant_name);
+    if (!rule->enabled || (variant != NULL && !variant->enabled))
+        return NULL;
+    struct finding_kind kind = {.code = code, .variant = variant};
+    return raise_kind(audit, device, kind, flow, declared);
+}
+
+static struct audit_finding *raise_finding(struct audit *audit, size_t device,
+                                           enum finding_code code, const struct flow *flow,
+                                           const struct matrix_flow *declared)
+{
+    return raise_variant(audit, device, code, NULL, flow, declared);
 }
 
 static void record_observed(struct audit *audit, size_t device, const struct flow *flow,
@@ -470,6 +514,23 @@ static bool tls_version_known(const struct tls_facts *tls)
     return tls->server_hello_seen && tls->version != 0;
 }
 
+/* DTLS numbers its versions downwards from 0xfeff (DTLS 1.0, which is TLS
+ * 1.1 in DTLS clothes); 0xfefd is DTLS 1.2. */
+#define DTLS_VERSION_1_2 0xfefd
+
+static bool is_dtls_version(uint16_t version)
+{
+    return (version >> 8) == 0xfe;
+}
+
+/* SSL 2/3, TLS 1.0/1.1 and DTLS 1.0 are obsolete (CLAUSIER-2025 O-8.1). */
+static bool tls_version_obsolete(uint16_t version)
+{
+    if (is_dtls_version(version))
+        return version > DTLS_VERSION_1_2;
+    return version < TLS_VERSION_1_2;
+}
+
 /* The protection the flow showed, for messages: "none", "TLSv1.0"... */
 static const char *observed_security(const struct flow_facts *facts)
 {
@@ -493,6 +554,8 @@ static bool below_declared(enum matrix_encryption declared, const struct flow_fa
         return seen == SECURITY_TLS && version != 0 && version < TLS_VERSION_1_2;
     case MATRIX_ENCRYPTION_TLS13:
         return seen == SECURITY_TLS && version != 0 && version < TLS_VERSION_1_3;
+    case MATRIX_ENCRYPTION_DTLS12:
+        return seen == SECURITY_DTLS && version != 0 && tls_version_obsolete(version);
     default:
         return false;
     }
@@ -503,7 +566,7 @@ static void check_crypto(struct audit *audit, struct device_view view, const str
 {
     const struct flow_facts *facts = &flow->facts;
     struct audit_finding *finding;
-    if (tls_version_known(&facts->tls) && facts->tls.version < TLS_VERSION_1_2) {
+    if (tls_version_known(&facts->tls) && tls_version_obsolete(facts->tls.version)) {
         finding = raise_finding(audit, view.device, FINDING_TLS_OBSOLETE_VERSION, flow, declared);
         if (finding != NULL) {
             add_evidence(finding, "tls_version", "%s", tls_version_name(facts->tls.version));
@@ -522,6 +585,183 @@ static void check_crypto(struct audit *audit, struct device_view view, const str
     }
 }
 
+static void check_cipher(struct audit *audit, struct device_view view, const struct flow *flow,
+                         const struct matrix_flow *declared)
+{
+    const struct tls_facts *tls = &flow->facts.tls;
+    if (!tls->server_hello_seen)
+        return;
+    const struct tls_cipher_info *cipher = tls_cipher_lookup(tls->cipher_suite);
+    if (cipher == NULL)
+        return;
+    const char *variant;
+    if (tls_cipher_is_weak(cipher))
+        variant = NULL;
+    else if (tls_cipher_is_legacy(cipher))
+        variant = "legacy";
+    else
+        return;
+    struct audit_finding *finding =
+        raise_variant(audit, view.device, FINDING_TLS_WEAK_CIPHER, variant, flow, declared);
+    if (finding != NULL) {
+        add_evidence(finding, "cipher", "%s", cipher->name);
+        add_evidence(finding, "tls_version", "%s", tls_version_name(tls->version));
+    }
+}
+
+static void format_date(int64_t seconds, char *buf, size_t len)
+{
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+        snprintf(buf, len, "?");
+}
+
+static void certificate_evidence(struct audit_finding *finding, const struct certificate_facts *cert)
+{
+    char date[16];
+    add_evidence(finding, "subject_cn", "%s", cert->subject_cn);
+    add_evidence(finding, "issuer_cn", "%s", cert->issuer_cn);
+    add_evidence(finding, "key", "%s-%u", cert->key_type, cert->key_bits);
+    add_evidence(finding, "signature", "%s", cert->signature);
+    format_date(cert->not_after, date, sizeof(date));
+    add_evidence(finding, "not_after", "%s", date);
+}
+
+/* TLS_WEAK_CERTIFICATE, one variant per weakness of the server's leaf
+ * certificate, judged at the flow's own capture time. */
+static void check_certificate(struct audit *audit, struct device_view view, const struct flow *flow,
+                              const struct matrix_flow *declared)
+{
+    const struct certificate_facts *cert = &flow->facts.tls.certificate;
+    if (!cert->parsed)
+        return;
+    int64_t seen_at = (int64_t)(flow->first_usec / 1000000u);
+    bool rsa_like = strcmp(cert->key_type, "RSA") == 0 || strcmp(cert->key_type, "DSA") == 0;
+    const char *weaknesses[5];
+    size_t count = 0;
+    if (rsa_like && cert->key_bits > 0 && cert->key_bits < 2048)
+        weaknesses[count++] = "short-key";
+    if (cert->weak_signature_hash)
+        weaknesses[count++] = "weak-signature";
+    if (cert->not_after != 0 && seen_at > cert->not_after)
+        weaknesses[count++] = "expired";
+    if (cert->not_before != 0 && seen_at < cert->not_before)
+        weaknesses[count++] = "not-yet-valid";
+    if (cert->self_signed)
+        weaknesses[count++] = "self-signed";
+    for (size_t i = 0; i < count; i++) {
+        struct audit_finding *finding = raise_variant(
+            audit, view.device, FINDING_TLS_WEAK_CERTIFICATE, weaknesses[i], flow, declared);
+        if (finding != NULL)
+            certificate_evidence(finding, cert);
+    }
+}
+
+static const char *credential_variant(enum credential_kind kind)
+{
+    switch (kind) {
+    case CREDENTIAL_CHALLENGE:
+        return "challenge";
+    case CREDENTIAL_TOKEN:
+        return "token";
+    case CREDENTIAL_COMMUNITY:
+        return "community";
+    case CREDENTIAL_PASSWORD:
+        break;
+    }
+    return NULL;
+}
+
+static void credential_evidence(struct audit_finding *finding, const struct credential_fact *item)
+{
+    add_evidence(finding, "protocol", "%s", item->protocol);
+    add_evidence(finding, "method", "%s", item->method);
+    if (item->masked_user[0] != '\0')
+        add_evidence(finding, "user", "%s", item->masked_user);
+    add_evidence(finding, "accepted", "%s",
+                 item->accepted > 0 ? "yes" : item->accepted == 0 ? "no" : "unknown");
+}
+
+/* One CLEARTEXT_CREDENTIALS per kind of credential in the flow and one
+ * DEFAULT_CREDENTIALS if any was a well-known default: a flow is one
+ * connection, however many logins it carried. */
+static void check_credentials(struct audit *audit, struct device_view view, const struct flow *flow,
+                              const struct matrix_flow *declared)
+{
+    const struct credential_facts *credentials = &flow->facts.credentials;
+    bool kind_done[CREDENTIAL_COMMUNITY + 1] = {false};
+    bool default_done = false;
+    for (size_t i = 0; i < credentials->count && i < FACT_CREDENTIALS_MAX; i++) {
+        const struct credential_fact *item = &credentials->items[i];
+        if ((unsigned)item->kind <= CREDENTIAL_COMMUNITY && !kind_done[item->kind]) {
+            kind_done[item->kind] = true;
+            struct audit_finding *finding =
+                raise_variant(audit, view.device, FINDING_CLEARTEXT_CREDENTIALS,
+                              credential_variant(item->kind), flow, declared);
+            if (finding != NULL)
+                credential_evidence(finding, item);
+        }
+        if (item->default_credential && !default_done) {
+            default_done = true;
+            struct audit_finding *finding =
+                raise_finding(audit, view.device, FINDING_DEFAULT_CREDENTIALS, flow, declared);
+            if (finding != NULL)
+                credential_evidence(finding, item);
+        }
+    }
+}
+
+/* The nDPI risks the rules file maps to findings. nDPI's cleartext
+ * credential risk only counts when the project's own inspector, which says
+ * which kind of credential it was, saw none. */
+static void check_risks(struct audit *audit, struct device_view view, const struct flow *flow,
+                        const struct matrix_flow *declared)
+{
+    const struct rules *rules = audit->rules;
+    for (size_t i = 0; i < rules->risk_count; i++) {
+        const struct risk_rule *risk = &rules->risks[i];
+        if (risk->risk >= 64 || !(flow->facts.ndpi_risks & (UINT64_C(1) << risk->risk)))
+            continue;
+        if (risk->code == FINDING_CLEARTEXT_CREDENTIALS && flow->facts.credentials.count > 0)
+            continue;
+        if (!rules->by_code[risk->code].enabled)
+            continue;
+        struct finding_kind kind = {.code = risk->code, .risk = risk};
+        struct audit_finding *finding = raise_kind(audit, view.device, kind, flow, declared);
+        if (finding != NULL)
+            add_evidence(finding, "ndpi_risk", "%s", risk->key);
+    }
+}
+
+/* The remote-access tool the flow's application is, or NULL. */
+static const char *remote_access_tool(const struct rules *rules, const struct flow_facts *facts)
+{
+    for (size_t i = 0; i < rules->remote_access_app_count; i++) {
+        const char *tool = rules->remote_access_apps[i];
+        if (strcasecmp(tool, facts->app) == 0 || strcasecmp(tool, facts->service) == 0)
+            return tool;
+    }
+    return NULL;
+}
+
+/* REMOTE_ACCESS_TOOL unless the matrix declares that very tool on the flow
+ * (CLAUSIER-2025 O-9.3: no remote-control tool but the hospital's own). */
+static void check_remote_access(struct audit *audit, struct device_view view,
+                                const struct flow *flow, const struct matrix_flow *declared)
+{
+    const char *tool = remote_access_tool(audit->rules, &flow->facts);
+    if (tool == NULL || (declared != NULL && declared->app != NULL &&
+                         strcasecmp(declared->app, tool) == 0))
+        return;
+    struct audit_finding *finding =
+        raise_finding(audit, view.device, FINDING_REMOTE_ACCESS_TOOL, flow, declared);
+    if (finding != NULL) {
+        add_evidence(finding, "tool", "%s", tool);
+        add_evidence(finding, "initiator", "%s", view.is_client ? "device" : "peer");
+    }
+}
+
 static void audit_for_device(struct audit *audit, struct device_view view, const struct flow *flow)
 {
     const struct matrix_flow *declared = find_declared(audit, view.device, flow);
@@ -532,6 +772,11 @@ static void audit_for_device(struct audit *audit, struct device_view view, const
     record_observed(audit, view.device, flow, declared);
     check_declaration(audit, view, flow, declared);
     check_crypto(audit, view, flow, declared);
+    check_cipher(audit, view, flow, declared);
+    check_certificate(audit, view, flow, declared);
+    check_credentials(audit, view, flow, declared);
+    check_risks(audit, view, flow, declared);
+    check_remote_access(audit, view, flow, declared);
 }
 
 void audit_flow(struct audit *audit, const struct flow *flow)

@@ -47,6 +47,7 @@ struct audit_flow_ref {
 
 struct audit_finding {
     enum finding_code code;
+    const struct rule_variant *variant; /* the rule's variant that applied, or NULL */
     enum severity severity;
     bool waived;
     struct audit_flow_ref flow;

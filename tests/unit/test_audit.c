@@ -187,6 +187,7 @@ static void set_tls(struct flow *f, bool client_hello, uint16_t offered, bool se
     f->facts.tls.offered_max_version = offered;
     f->facts.tls.server_hello_seen = server_hello;
     f->facts.tls.version = version;
+    f->facts.tls.cipher_suite = 0xC02F; /* ECDHE-RSA-AES128-GCM-SHA256: strong */
 }
 
 static void set_mac(struct mac_addr *mac, const char *text)
@@ -1109,6 +1110,7 @@ START_TEST(test_encryption_below_declared)
         f.facts.security = cases[i].security;
         f.facts.tls.server_hello_seen = cases[i].server_hello;
         f.facts.tls.version = cases[i].version;
+        f.facts.tls.cipher_suite = 0xC02F; /* strong: only the version is under test */
         struct fx fx;
         run_one(&fx, text, &f);
         const struct audit_device *ct = dev(&fx, 0);

@@ -234,7 +234,8 @@ START_TEST(test_tls10)
     check_counters(pipeline, 20, 3427, 18, 2);
     check_findings(pipeline,
                    "TLS_OBSOLETE_VERSION F02 open 10.10.1.20>10.10.2.7:8443\n"
-                   "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F01
+                   "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n"
+                   "TLS_WEAK_CIPHER F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F01
                        NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F05);
     const struct audit_finding *obsolete = find_finding(pipeline, FINDING_TLS_OBSOLETE_VERSION);
     ck_assert_int_eq(obsolete->severity, SEVERITY_HIGH);
@@ -260,7 +261,8 @@ START_TEST(test_tls_downgrade)
     check_counters(pipeline, 20, 3626, 18, 2);
     check_findings(pipeline,
                    "TLS_OBSOLETE_VERSION F02 open 10.10.1.20>10.10.2.7:8443\n"
-                   "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F01
+                   "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n"
+                   "TLS_WEAK_CIPHER F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F01
                        NOT_OBSERVED_F03 NOT_OBSERVED_F04 NOT_OBSERVED_F05);
     const struct audit_finding *obsolete = find_finding(pipeline, FINDING_TLS_OBSOLETE_VERSION);
     ck_assert_uint_eq(obsolete->evidence_count, 2);
@@ -560,7 +562,9 @@ static const char reference_findings[] =
     "FLOW_INTERNET_UNDECLARED - open 10.10.1.20>203.0.113.80:443\n"
     "FLOW_INTERNET_UNDECLARED - open 203.0.113.50>10.10.1.20:8080\n"
     "TLS_OBSOLETE_VERSION F02 open 10.10.1.20>10.10.2.7:8443\n"
-    "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F05;
+    "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n"
+    "CLEARTEXT_CREDENTIALS F03 waived 10.10.1.20>10.10.2.7:80\n"
+    "TLS_WEAK_CIPHER F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F05;
 
 START_TEST(test_reference)
 {

@@ -156,6 +156,7 @@ static void rx_scenario(struct rx *rx, size_t max_entries)
     tls.facts.tls.offered_max_version = TLS_VERSION_1_2;
     tls.facts.tls.server_hello_seen = true;
     tls.facts.tls.version = TLS_VERSION_1_0;
+    tls.facts.tls.cipher_suite = 0xC02F; /* strong: the finding under test is the version */
     struct flow icmp = make_flow("10.10.1.20", "10.10.3.3", 0, IP_PROTO_ICMP, "");
     struct flow stray = make_flow("10.50.0.1", "10.50.0.2", 80, IP_PROTO_TCP, "HTTP");
     audit_flow(rx->audit, &mismatch);
