@@ -1481,6 +1481,314 @@ START_TEST(test_empty_audit)
 }
 END_TEST
 
+
+/* ---- crypto and authentication facts (issue 3) --------------------------- */
+
+#define M_TLS                                                                                     \
+    HDR "'hosts':{'web':['10.10.2.7']},'devices':[{'name':'ct','addresses':['10.10.1.20'],"       \
+        "'flows':[{'id':'T1','from':'device','to':'web','proto':'tcp','port':443,"                \
+        "'app':'TLS','encryption':'tls1.2+'}]}]}"
+
+static struct flow tls_flow(uint16_t version, uint16_t cipher)
+{
+    struct flow f = tcp_flow("10.10.1.20", 40000, "10.10.2.7", 443);
+    set_app(&f, "TLS");
+    set_tls(&f, true, version, true, version);
+    f.facts.tls.cipher_suite = cipher;
+    return f;
+}
+
+START_TEST(test_weak_cipher)
+{
+    static const struct {
+        uint16_t cipher;
+        bool raised;
+        const char *variant; /* NULL: the rule itself */
+        enum severity severity;
+        const char *name;
+    } cases[] = {
+        {0x000A, true, NULL, SEVERITY_HIGH, "TLS_RSA_WITH_3DES_EDE_CBC_SHA"},
+        {0x0005, true, NULL, SEVERITY_HIGH, "TLS_RSA_WITH_RC4_128_SHA"},
+        {0x0002, true, NULL, SEVERITY_HIGH, "TLS_RSA_WITH_NULL_SHA"},
+        {0x006C, true, NULL, SEVERITY_HIGH, "TLS_DH_anon_WITH_AES_128_CBC_SHA256"},
+        {0x0003, true, NULL, SEVERITY_HIGH, "TLS_RSA_EXPORT_WITH_RC4_40_MD5"},
+        {0xC014, true, "legacy", SEVERITY_LOW, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"},
+        {0x009C, true, "legacy", SEVERITY_LOW, "TLS_RSA_WITH_AES_128_GCM_SHA256"},
+        {0xC02F, false, NULL, SEVERITY_INFO, NULL},
+        {0x1301, false, NULL, SEVERITY_INFO, NULL},
+        {0xFAFA, false, NULL, SEVERITY_INFO, NULL}, /* not in the table: nothing to judge */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct flow f = tls_flow(TLS_VERSION_1_2, cases[i].cipher);
+        struct fx fx;
+        run_one(&fx, M_TLS, &f);
+        const struct audit_device *ct = dev(&fx, 0);
+        ck_assert_msg(count_code(ct, FINDING_TLS_WEAK_CIPHER) == (cases[i].raised ? 1u : 0u),
+                      "case %zu (0x%04x)", i, cases[i].cipher);
+        if (cases[i].raised) {
+            const struct audit_finding *weak = only(ct, FINDING_TLS_WEAK_CIPHER);
+            ck_assert_int_eq(weak->severity, cases[i].severity);
+            if (cases[i].variant == NULL)
+                ck_assert_ptr_null(weak->variant);
+            else
+                ck_assert_str_eq(weak->variant->name, cases[i].variant);
+            ck_assert_str_eq(ev(weak, "cipher"), cases[i].name);
+            ck_assert_str_eq(ev(weak, "tls_version"), "TLSv1.2");
+            ck_assert_str_eq(flow_id(weak->matrix_flow), "T1");
+        }
+        fx_close(&fx);
+    }
+}
+END_TEST
+
+START_TEST(test_weak_cipher_needs_server_hello)
+{
+    struct flow f = tls_flow(TLS_VERSION_1_2, 0x0005);
+    f.facts.tls.server_hello_seen = false;
+    struct fx fx;
+    run_one(&fx, M_TLS, &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_TLS_WEAK_CIPHER), 0);
+    fx_close(&fx);
+}
+END_TEST
+
+static void set_certificate(struct flow *f, const char *key_type, uint16_t bits, bool weak_hash,
+                            bool self_signed, int64_t not_before, int64_t not_after)
+{
+    struct certificate_facts *cert = &f->facts.tls.certificate;
+    cert->seen = cert->parsed = true;
+    snprintf(cert->key_type, sizeof(cert->key_type), "%s", key_type);
+    cert->key_bits = bits;
+    snprintf(cert->signature, sizeof(cert->signature), "%s", weak_hash ? "RSA-SHA1" : "RSA-SHA256");
+    cert->weak_signature_hash = weak_hash;
+    cert->self_signed = self_signed;
+    cert->not_before = not_before;
+    cert->not_after = not_after;
+    snprintf(cert->subject_cn, sizeof(cert->subject_cn), "pump.example.test");
+    snprintf(cert->issuer_cn, sizeof(cert->issuer_cn), "Test CA");
+    cert->chain_length = 1;
+}
+
+START_TEST(test_weak_certificate_variants)
+{
+    const int64_t now = (int64_t)(T0 / SEC);
+    struct flow f = tls_flow(TLS_VERSION_1_2, 0xC02F);
+    set_certificate(&f, "RSA", 1024, true, true, now - 86400 * 400, now - 86400);
+    struct fx fx;
+    run_one(&fx, M_TLS, &f);
+    const struct audit_device *ct = dev(&fx, 0);
+    ck_assert_uint_eq(count_code(ct, FINDING_TLS_WEAK_CERTIFICATE), 4);
+    const char *expected[] = {"short-key", "weak-signature", "expired", "self-signed"};
+    const enum severity severities[] = {SEVERITY_HIGH, SEVERITY_MEDIUM, SEVERITY_MEDIUM,
+                                        SEVERITY_MEDIUM};
+    for (size_t v = 0; v < 4; v++) {
+        const struct audit_finding *found = NULL;
+        for (size_t i = 0; i < ct->finding_count; i++) {
+            const struct audit_finding *x = &ct->findings[i];
+            if (x->code == FINDING_TLS_WEAK_CERTIFICATE && x->variant != NULL &&
+                strcmp(x->variant->name, expected[v]) == 0)
+                found = x;
+        }
+        ck_assert_msg(found != NULL, "no %s finding", expected[v]);
+        ck_assert_int_eq(found->severity, severities[v]);
+        ck_assert_str_eq(ev(found, "key"), "RSA-1024");
+        ck_assert_str_eq(ev(found, "signature"), "RSA-SHA1");
+        ck_assert_str_eq(ev(found, "subject_cn"), "pump.example.test");
+        ck_assert_str_eq(ev(found, "issuer_cn"), "Test CA");
+        ck_assert_str_eq(ev(found, "not_after"), "2023-11-13");
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_sound_certificate)
+{
+    const int64_t now = (int64_t)(T0 / SEC);
+    struct flow f = tls_flow(TLS_VERSION_1_2, 0xC02F);
+    set_certificate(&f, "RSA", 2048, false, false, now - 86400, now + 86400 * 300);
+    struct fx fx;
+    run_one(&fx, M_TLS, &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_TLS_WEAK_CERTIFICATE), 0);
+    fx_close(&fx);
+    /* An EC key is not judged by RSA's 2048-bit bar; "not yet valid" is its own case. */
+    set_certificate(&f, "EC", 256, false, false, now + 86400, now + 86400 * 300);
+    run_one(&fx, M_TLS, &f);
+    const struct audit_finding *early = only(dev(&fx, 0), FINDING_TLS_WEAK_CERTIFICATE);
+    ck_assert_str_eq(early->variant->name, "not-yet-valid");
+    ck_assert_int_eq(early->severity, SEVERITY_LOW);
+    fx_close(&fx);
+}
+END_TEST
+
+static void add_credential(struct flow *f, const char *protocol, const char *method,
+                           enum credential_kind kind, const char *masked, int8_t accepted,
+                           bool is_default)
+{
+    struct credential_fact *item = &f->facts.credentials.items[f->facts.credentials.count++];
+    snprintf(item->protocol, sizeof(item->protocol), "%s", protocol);
+    snprintf(item->method, sizeof(item->method), "%s", method);
+    item->kind = kind;
+    snprintf(item->masked_user, sizeof(item->masked_user), "%s", masked);
+    item->accepted = accepted;
+    item->default_credential = is_default;
+    item->count = 1;
+}
+
+#define M_FTP                                                                                     \
+    HDR "'hosts':{'srv':['10.10.2.7']},'devices':[{'name':'ct','addresses':['10.10.1.20'],"       \
+        "'flows':[{'id':'P1','from':'device','to':'srv','proto':'tcp','port':21,'app':'FTP'}]}]}"
+
+START_TEST(test_cleartext_and_default_credentials)
+{
+    struct flow f = tcp_flow("10.10.1.20", 40000, "10.10.2.7", 21);
+    set_app(&f, "FTP");
+    f.facts.security = SECURITY_CLEARTEXT;
+    add_credential(&f, "FTP", "USER/PASS", CREDENTIAL_PASSWORD, "ad***", 1, true);
+    add_credential(&f, "FTP", "USER/PASS", CREDENTIAL_PASSWORD, "bi***", 0, false);
+    struct fx fx;
+    run_one(&fx, M_FTP, &f);
+    const struct audit_device *ct = dev(&fx, 0);
+    const struct audit_finding *clear = only(ct, FINDING_CLEARTEXT_CREDENTIALS);
+    ck_assert_ptr_null(clear->variant);
+    ck_assert_int_eq(clear->severity, SEVERITY_HIGH);
+    ck_assert_uint_eq(clear->flows, 1); /* one connection, however many logins */
+    ck_assert_str_eq(ev(clear, "protocol"), "FTP");
+    ck_assert_str_eq(ev(clear, "method"), "USER/PASS");
+    ck_assert_str_eq(ev(clear, "user"), "ad***");
+    ck_assert_str_eq(ev(clear, "accepted"), "yes");
+    const struct audit_finding *def = only(ct, FINDING_DEFAULT_CREDENTIALS);
+    ck_assert_int_eq(def->severity, SEVERITY_CRITICAL);
+    ck_assert_str_eq(ev(def, "user"), "ad***");
+    ck_assert_str_eq(flow_id(def->matrix_flow), "P1");
+    ck_assert_str_eq(audit_device_verdict(ct), "deviations");
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_credential_kinds)
+{
+    struct flow f = tcp_flow("10.10.1.20", 40000, "10.10.2.7", 21);
+    add_credential(&f, "HTTP", "Digest", CREDENTIAL_CHALLENGE, "bi***", -1, false);
+    add_credential(&f, "HTTP", "Bearer", CREDENTIAL_TOKEN, "", -1, false);
+    add_credential(&f, "SNMP", "community", CREDENTIAL_COMMUNITY, "", -1, false);
+    struct fx fx;
+    run_one(&fx, M_FTP, &f);
+    const struct audit_device *ct = dev(&fx, 0);
+    ck_assert_uint_eq(count_code(ct, FINDING_CLEARTEXT_CREDENTIALS), 3);
+    ck_assert_uint_eq(count_code(ct, FINDING_DEFAULT_CREDENTIALS), 0);
+    size_t seen = 0;
+    for (size_t i = 0; i < ct->finding_count; i++) {
+        const struct audit_finding *x = &ct->findings[i];
+        if (x->code != FINDING_CLEARTEXT_CREDENTIALS)
+            continue;
+        ck_assert_ptr_nonnull(x->variant);
+        if (strcmp(x->variant->name, "challenge") == 0) {
+            ck_assert_int_eq(x->severity, SEVERITY_MEDIUM);
+            ck_assert_str_eq(ev(x, "method"), "Digest");
+            ck_assert_str_eq(ev(x, "accepted"), "unknown");
+            seen |= 1;
+        } else if (strcmp(x->variant->name, "token") == 0) {
+            ck_assert_str_eq(ev(x, "user"), "(absent)");
+            seen |= 2;
+        } else if (strcmp(x->variant->name, "community") == 0) {
+            ck_assert_int_eq(x->severity, SEVERITY_HIGH);
+            seen |= 4;
+        }
+    }
+    ck_assert_uint_eq(seen, 7);
+    fx_close(&fx);
+}
+END_TEST
+
+/* nDPI's cleartext-credential risk counts only when the project's own
+ * inspector saw nothing; unmapped risks (noise) raise nothing. */
+START_TEST(test_ndpi_risks)
+{
+    struct flow f = tcp_flow("10.10.1.20", 40000, "10.10.2.7", 21);
+    f.facts.ndpi_risks = (UINT64_C(1) << 36) /* clear-text credentials */ |
+                         (UINT64_C(1) << 20) /* SMB insecure version */ |
+                         (UINT64_C(1) << 5) /* known protocol on non-standard port */ |
+                         (UINT64_C(1) << 24) /* missing SNI */;
+    struct fx fx;
+    run_one(&fx, M_FTP, &f);
+    const struct audit_device *ct = dev(&fx, 0);
+    const struct audit_finding *clear = only(ct, FINDING_CLEARTEXT_CREDENTIALS);
+    ck_assert_str_eq(ev(clear, "ndpi_risk"), "NDPI_CLEAR_TEXT_CREDENTIALS");
+    const struct audit_finding *smb = only(ct, FINDING_INSECURE_PROTOCOL);
+    ck_assert_int_eq(smb->severity, SEVERITY_HIGH);
+    ck_assert_str_eq(ev(smb, "ndpi_risk"), "NDPI_SMB_INSECURE_VERSION");
+    fx_close(&fx);
+
+    add_credential(&f, "FTP", "USER/PASS", CREDENTIAL_PASSWORD, "ad***", 1, false);
+    run_one(&fx, M_FTP, &f);
+    clear = only(dev(&fx, 0), FINDING_CLEARTEXT_CREDENTIALS);
+    ck_assert_str_eq(ev(clear, "ndpi_risk"), "(absent)");
+    ck_assert_str_eq(ev(clear, "method"), "USER/PASS");
+    fx_close(&fx);
+}
+END_TEST
+
+#define M_RDP(app)                                                                                \
+    HDR "'hosts':{'ws':['10.10.3.3']},'devices':[{'name':'ct','addresses':['10.10.1.20'],"        \
+        "'flows':[{'id':'R1','from':'ws','to':'device','proto':'tcp','port':3389" app "}]}]}"
+
+START_TEST(test_remote_access_tool)
+{
+    struct flow f = tcp_flow("10.10.3.3", 50000, "10.10.1.20", 3389);
+    set_app(&f, "RDP");
+    struct fx fx;
+    run_one(&fx, M_RDP(""), &f);
+    const struct audit_finding *tool = only(dev(&fx, 0), FINDING_REMOTE_ACCESS_TOOL);
+    ck_assert_str_eq(ev(tool, "tool"), "RDP");
+    ck_assert_str_eq(ev(tool, "initiator"), "peer");
+    ck_assert_str_eq(flow_id(tool->matrix_flow), "R1");
+    fx_close(&fx);
+    /* Declared as that very tool: the hospital's own remote access. */
+    run_one(&fx, M_RDP(",'app':'RDP'"), &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_REMOTE_ACCESS_TOOL), 0);
+    fx_close(&fx);
+    /* nDPI's service name counts too (TeamViewer over TLS, say). */
+    struct flow tv = tcp_flow("10.10.1.20", 40000, "203.0.113.9", 5938);
+    set_app(&tv, "TLS");
+    snprintf(tv.facts.service, sizeof(tv.facts.service), "TeamViewer");
+    run_one(&fx, M_RDP(""), &tv);
+    tool = only(dev(&fx, 0), FINDING_REMOTE_ACCESS_TOOL);
+    ck_assert_str_eq(ev(tool, "tool"), "TeamViewer");
+    ck_assert_str_eq(ev(tool, "initiator"), "device");
+    fx_close(&fx);
+    /* SSH is remote access in nDPI's categories, but not a remote-control tool. */
+    struct flow ssh = tcp_flow("10.10.3.3", 50000, "10.10.1.20", 22);
+    set_app(&ssh, "SSH");
+    run_one(&fx, M_RDP(""), &ssh);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_REMOTE_ACCESS_TOOL), 0);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(test_dtls_versions)
+{
+    struct flow f = make_flow("10.10.1.20", 40000, "10.10.2.7", 4433, IP_PROTO_UDP);
+    f.facts.security = SECURITY_DTLS;
+    f.facts.tls.is_dtls = true;
+    f.facts.tls.server_hello_seen = true;
+    f.facts.tls.version = 0xfeff; /* DTLS 1.0 */
+    f.facts.tls.cipher_suite = 0xC02F;
+    const char *matrix = HDR "'hosts':{'web':['10.10.2.7']},'devices':[{'name':'ct',"
+                             "'addresses':['10.10.1.20'],'flows':[{'id':'D1','from':'device',"
+                             "'to':'web','proto':'udp','port':4433,'encryption':'dtls1.2+'}]}]}";
+    struct fx fx;
+    run_one(&fx, matrix, &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_TLS_OBSOLETE_VERSION), 1);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_ENCRYPTION_BELOW_DECLARED), 1);
+    fx_close(&fx);
+    f.facts.tls.version = 0xfefd; /* DTLS 1.2 */
+    run_one(&fx, matrix, &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_TLS_OBSOLETE_VERSION), 0);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_ENCRYPTION_BELOW_DECLARED), 0);
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -1528,6 +1836,17 @@ static Suite *audit_suite(void)
     tcase_add_test(results, test_finish_twice);
     tcase_add_test(results, test_empty_audit);
     suite_add_tcase(s, results);
+    TCase *crypto = tcase_create("crypto");
+    tcase_add_test(crypto, test_weak_cipher);
+    tcase_add_test(crypto, test_weak_cipher_needs_server_hello);
+    tcase_add_test(crypto, test_weak_certificate_variants);
+    tcase_add_test(crypto, test_sound_certificate);
+    tcase_add_test(crypto, test_cleartext_and_default_credentials);
+    tcase_add_test(crypto, test_credential_kinds);
+    tcase_add_test(crypto, test_ndpi_risks);
+    tcase_add_test(crypto, test_remote_access_tool);
+    tcase_add_test(crypto, test_dtls_versions);
+    suite_add_tcase(s, crypto);
     return s;
 }
 
