@@ -38,6 +38,10 @@ bool report_write_json(FILE *out, const struct report_input *input, char *err, s
  * colours for a tty. */
 void report_print_summary(FILE *out, const struct report_input *input, bool color);
 
+/* The report's name for an IP protocol: "tcp", "udp", "icmp", "icmpv6",
+ * "any" for 0, else "ip-N" written into buf. */
+const char *report_proto_name(uint8_t proto, char *buf, size_t len);
+
 /* Formats a microsecond timestamp as RFC 3339 UTC with seconds ("…Z"). */
 void report_format_time(uint64_t usec, char *buf, size_t len);
 

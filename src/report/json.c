@@ -16,7 +16,7 @@ void report_format_time(uint64_t usec, char *buf, size_t len)
         snprintf(buf, len, "1970-01-01T00:00:00Z");
 }
 
-static const char *ip_proto_name(uint8_t proto, char *buf, size_t len)
+const char *report_proto_name(uint8_t proto, char *buf, size_t len)
 {
     switch (proto) {
     case IP_PROTO_TCP:
@@ -65,7 +65,7 @@ static cJSON *flow_ref_json(const struct audit_flow_ref *ref)
     cJSON *flow = cJSON_CreateObject();
     cJSON_AddStringToObject(flow, "client", ref->client_text);
     cJSON_AddStringToObject(flow, "server", ref->server_text);
-    cJSON_AddStringToObject(flow, "proto", ip_proto_name(ref->ip_proto, proto, sizeof(proto)));
+    cJSON_AddStringToObject(flow, "proto", report_proto_name(ref->ip_proto, proto, sizeof(proto)));
     if (ref->port != 0)
         add_count(flow, "port", ref->port);
     else

@@ -20,22 +20,6 @@ static const char *severity_color(enum severity severity)
     return severity <= SEVERITY_HIGH ? ANSI_RED : severity == SEVERITY_MEDIUM ? ANSI_YELLOW : "";
 }
 
-static const char *proto_text(uint8_t proto)
-{
-    switch (proto) {
-    case IP_PROTO_TCP:
-        return "tcp";
-    case IP_PROTO_UDP:
-        return "udp";
-    case IP_PROTO_ICMP:
-        return "icmp";
-    case IP_PROTO_ICMPV6:
-        return "icmpv6";
-    default:
-        return "ip";
-    }
-}
-
 /* Prints `text` in a column of `width` characters: cut on a UTF-8
  * character boundary, padded with spaces. */
 static void print_column(FILE *out, const char *text, int width)
@@ -59,9 +43,11 @@ static void print_finding(FILE *out, const struct audit_finding *finding, bool c
     snprintf(severity, sizeof(severity), "%s", severity_name(finding->severity));
     for (char *p = severity; *p; p++)
         *p = (char)(*p - ('a' <= *p && *p <= 'z' ? 32 : 0));
+    char proto[16];
     fprintf(out, "    %s%-8s%s %-26s %s -> %s %s", paint(color, severity_color(finding->severity)),
             severity, paint(color, ANSI_RESET), finding_code_name(finding->code),
-            finding->flow.client_text, finding->flow.server_text, proto_text(finding->flow.ip_proto));
+            finding->flow.client_text, finding->flow.server_text,
+            report_proto_name(finding->flow.ip_proto, proto, sizeof(proto)));
     if (finding->flow.port != 0)
         fprintf(out, "/%u", finding->flow.port);
     if (finding->flow.app[0] != '\0')
