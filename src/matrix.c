@@ -17,35 +17,36 @@
 
 #include "util/json_locate.h"
 
-#define MATRIX_NAME_MAX 64        /* bytes of a host/device name or flow id */
-#define MATRIX_TEXT_MAX 512       /* bytes of a free text field */
+#define MATRIX_NAME_MAX 64  /* bytes of a host/device name or flow id */
+#define MATRIX_TEXT_MAX 512 /* bytes of a free text field */
 #define MATRIX_MAX_DEVICES 4096
 #define MATRIX_MAX_HOSTS 4096
-#define MATRIX_MAX_FLOWS 1024     /* per device */
-#define MATRIX_MAX_ADDRESSES 256  /* per device or host */
+#define MATRIX_MAX_FLOWS 1024    /* per device */
+#define MATRIX_MAX_ADDRESSES 256 /* per device or host */
 #define MATRIX_MAX_INTERNAL 256
-#define MATRIX_MAX_PORT_ITEMS 64  /* ports or ranges in one "port" */
+#define MATRIX_MAX_PORT_ITEMS 64 /* ports or ranges in one "port" */
 #define MATRIX_ZONEINFO "/usr/share/zoneinfo"
 #define DESCRIBE_MAX 64
 
 /* Names of the `from`/`to` keywords; never valid as host or device names. */
 static const char *const reserved_names[] = {"device", "internet", "any"};
 
-static const char *const top_keys[] = {"format", "site", "timezone", "internal", "hosts",
-                                       "devices"};
-static const char *const device_keys[] = {"name", "vendor", "model", "location", "addresses",
-                                          "flows"};
-static const char *const flow_keys[] = {"id", "description", "from", "to", "proto", "port",
-                                        "app", "encryption", "internet", "window", "waiver"};
+static const char *const top_keys[] = {"format",   "site",  "timezone",
+                                       "internal", "hosts", "devices"};
+static const char *const device_keys[] = {"name",     "vendor",    "model",
+                                          "location", "addresses", "flows"};
+static const char *const flow_keys[] = {"id",  "description", "from",     "to",     "proto", "port",
+                                        "app", "encryption",  "internet", "window", "waiver"};
 
-static const char *const proto_names[] = {
-    [MATRIX_PROTO_ANY] = "any", [MATRIX_PROTO_TCP] = "tcp",
-    [MATRIX_PROTO_UDP] = "udp", [MATRIX_PROTO_ICMP] = "icmp"};
+static const char *const proto_names[] = {[MATRIX_PROTO_ANY] = "any",
+                                          [MATRIX_PROTO_TCP] = "tcp",
+                                          [MATRIX_PROTO_UDP] = "udp",
+                                          [MATRIX_PROTO_ICMP] = "icmp"};
 
 static const char *const encryption_names[] = {
-    [MATRIX_ENCRYPTION_NONE] = "none",   [MATRIX_ENCRYPTION_TLS12] = "tls1.2+",
+    [MATRIX_ENCRYPTION_NONE] = "none",    [MATRIX_ENCRYPTION_TLS12] = "tls1.2+",
     [MATRIX_ENCRYPTION_TLS13] = "tls1.3", [MATRIX_ENCRYPTION_SSH] = "ssh",
-    [MATRIX_ENCRYPTION_IPSEC] = "ipsec", [MATRIX_ENCRYPTION_DTLS12] = "dtls1.2+",
+    [MATRIX_ENCRYPTION_IPSEC] = "ipsec",  [MATRIX_ENCRYPTION_DTLS12] = "dtls1.2+",
     [MATRIX_ENCRYPTION_SNMPV3] = "snmpv3"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,9 +60,7 @@ struct name_entry {
 };
 
 struct loader {
-    const char *file;
-    struct diag *diag;
-    const struct json_locations *locations;
+    struct json_reporter report;
     struct matrix *matrix;
     struct name_entry *names; /* sorted by name */
     size_t name_count;
@@ -69,59 +68,9 @@ struct loader {
 
 /* ---------------------------------------------------------------- errors */
 
-static void loader_verror(struct loader *l, int line, int col, const char *fmt, va_list args)
-{
-    char message[768];
-    vsnprintf(message, sizeof(message), fmt, args);
-    diag_error(l->diag, l->file, line, col, "%s", message);
-}
-
-/* Reports an error at the start of `node`'s value. */
-static void error_at(struct loader *l, const cJSON *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void error_at(struct loader *l, const cJSON *node, const char *fmt, ...)
-{
-    int line, col;
-    json_locate_find(l->locations, node, &line, &col);
-    va_list args;
-    va_start(args, fmt);
-    loader_verror(l, line, col, fmt, args);
-    va_end(args);
-}
-
-/* Reports an error at `node`'s key (falls back to its value). */
-static void error_at_key(struct loader *l, const cJSON *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void error_at_key(struct loader *l, const cJSON *node, const char *fmt, ...)
-{
-    int line, col;
-    if (!json_locate_find_key(l->locations, node, &line, &col))
-        json_locate_find(l->locations, node, &line, &col);
-    va_list args;
-    va_start(args, fmt);
-    loader_verror(l, line, col, fmt, args);
-    va_end(args);
-}
-
-/* Quotes text from the input for a message (escaped, cut). */
-static const char *quoted(const char *text, char *buf, size_t len)
-{
-    cJSON fake = {.type = cJSON_String, .valuestring = (char *)text};
-    json_locate_describe(&fake, buf, len);
-    return buf;
-}
-
-/* "\"key\": expected WHAT, got VALUE" at the value. */
-static void error_expected(struct loader *l, const char *key, const cJSON *node, const char *what)
-{
-    char got[DESCRIBE_MAX], name[DESCRIBE_MAX];
-    json_locate_describe(node, got, sizeof(got));
-    error_at(l, node, "%s: expected %s, got %s", quoted(key, name, sizeof(name)), what, got);
-}
-
 static void error_oom(struct loader *l, const cJSON *node)
 {
-    error_at(l, node, "out of memory");
+    json_report_error(&l->report, node, "out of memory");
 }
 
 /* ---------------------------------------------------------------- text */
@@ -164,21 +113,22 @@ static const char *check_string(struct loader *l, const char *key, const cJSON *
                                 bool non_empty, const char *what)
 {
     if (!cJSON_IsString(node)) {
-        error_expected(l, key, node, what);
+        json_report_expected(&l->report, key, node, what);
         return NULL;
     }
     const char *text = node->valuestring;
     size_t len = strlen(text);
     if (len > max) {
-        error_at(l, node, "\"%s\": too long (%zu bytes, at most %zu)", key, len, max);
+        json_report_error(&l->report, node, "\"%s\": too long (%zu bytes, at most %zu)", key, len,
+                          max);
         return NULL;
     }
     if (!text_is_clean(text)) {
-        error_at(l, node, "\"%s\": control characters are not allowed", key);
+        json_report_error(&l->report, node, "\"%s\": control characters are not allowed", key);
         return NULL;
     }
     if (non_empty && text_is_blank(text)) {
-        error_at(l, node, "\"%s\": expected %s, got a blank string", key, what);
+        json_report_error(&l->report, node, "\"%s\": expected %s, got a blank string", key, what);
         return NULL;
     }
     return text;
@@ -199,32 +149,6 @@ static void optional_text(struct loader *l, const cJSON *object, const char *key
 static bool keyword_equals(const char *text, const char *keyword)
 {
     return strcasecmp(text, keyword) == 0;
-}
-
-/* Reports every member of `object` whose key is not in `allowed`. */
-static void check_keys(struct loader *l, const cJSON *object, const char *const *allowed,
-                       size_t count, const char *where)
-{
-    for (const cJSON *m = object->child; m != NULL; m = m->next) {
-        bool known = false;
-        for (size_t i = 0; i < count && !known; i++)
-            known = strcmp(m->string, allowed[i]) == 0;
-        if (known)
-            continue;
-        char key[DESCRIBE_MAX];
-        quoted(m->string, key, sizeof(key));
-        const char *hint = json_locate_suggest(m->string, allowed, count);
-        if (hint != NULL) {
-            error_at_key(l, m, "unknown key %s in %s (did you mean \"%s\"?)", key, where, hint);
-            continue;
-        }
-        char list[256] = "";
-        size_t used = 0;
-        for (size_t i = 0; i < count && used < sizeof(list); i++)
-            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
-                                     i ? ", " : "", allowed[i]);
-        error_at_key(l, m, "unknown key %s in %s (expected one of %s)", key, where, list);
-    }
 }
 
 /* ---------------------------------------------------------------- syntax */
@@ -347,11 +271,12 @@ static void load_format(struct loader *l, const cJSON *root)
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(root, "format");
     if (node == NULL) {
-        error_at(l, root, "missing \"format\": expected \"format\": \"%s\"", MATRIX_FORMAT);
+        json_report_error(&l->report, root, "missing \"format\": expected \"format\": \"%s\"",
+                          MATRIX_FORMAT);
         return;
     }
     if (!cJSON_IsString(node) || strcmp(node->valuestring, MATRIX_FORMAT) != 0)
-        error_expected(l, "format", node, "\"" MATRIX_FORMAT "\"");
+        json_report_expected(&l->report, "format", node, "\"" MATRIX_FORMAT "\"");
 }
 
 /* The time zone must name a zoneinfo file; checked only where the system
@@ -378,7 +303,8 @@ static void load_timezone(struct loader *l, const cJSON *root)
     if (!known) {
         char got[DESCRIBE_MAX];
         json_locate_describe(node, got, sizeof(got));
-        error_at(l, node, "\"timezone\": unknown time zone %s: expected %s", got, what);
+        json_report_error(&l->report, node, "\"timezone\": unknown time zone %s: expected %s", got,
+                          what);
         return;
     }
     l->matrix->timezone = copy_text(l, node, text);
@@ -391,18 +317,19 @@ static void load_internal(struct loader *l, const cJSON *root)
         return;
     const char *what = "an array of networks such as [\"10.0.0.0/8\"]";
     if (!cJSON_IsArray(node)) {
-        error_expected(l, "internal", node, what);
+        json_report_expected(&l->report, "internal", node, what);
         return;
     }
     int n = cJSON_GetArraySize(node);
     if (n == 0) {
-        error_at(l, node, "\"internal\": expected at least one network (omit \"internal\" to "
-                 "use the defaults)");
+        json_report_error(&l->report, node,
+                          "\"internal\": expected at least one network (omit \"internal\" to "
+                          "use the defaults)");
         return;
     }
     if (n > MATRIX_MAX_INTERNAL) {
-        error_at(l, node, "\"internal\": too many networks (%d, at most %d)", n,
-                 MATRIX_MAX_INTERNAL);
+        json_report_error(&l->report, node, "\"internal\": too many networks (%d, at most %d)", n,
+                          MATRIX_MAX_INTERNAL);
         return;
     }
     struct matrix *m = l->matrix;
@@ -413,18 +340,17 @@ static void load_internal(struct loader *l, const cJSON *root)
     }
     m->has_internal = true;
     const cJSON *item;
-    cJSON_ArrayForEach(item, node) {
+    cJSON_ArrayForEach (item, node) {
         const char *expect = "an IPv4 or IPv6 network in CIDR notation (host bits zero), "
                              "e.g. \"10.0.0.0/8\"";
-        if (!cJSON_IsString(item) || !net_prefix_parse(item->valuestring,
-                                                       &m->internal[m->internal_count])) {
-            error_expected(l, "internal", item, expect);
+        if (!cJSON_IsString(item) ||
+            !net_prefix_parse(item->valuestring, &m->internal[m->internal_count])) {
+            json_report_expected(&l->report, "internal", item, expect);
             continue;
         }
         m->internal_count++;
     }
 }
-
 
 /* Checks a host or device name: 1-64 bytes of clean text, no blank at
  * either end, neither a `from`/`to` keyword nor an address (either would
@@ -455,11 +381,11 @@ static bool check_name(struct loader *l, const char *key, const char *text, cons
     if (problem == NULL)
         return true;
     if (at_key)
-        error_at_key(l, node, "\"%s\": invalid name %s: %s", key, quoted(text, q, sizeof(q)),
-                     problem);
+        json_report_error_at_key(&l->report, node, "\"%s\": invalid name %s: %s", key,
+                                 json_locate_quote(text, q, sizeof(q)), problem);
     else
-        error_at(l, node, "\"%s\": invalid name %s: %s", key, quoted(text, q, sizeof(q)),
-                 problem);
+        json_report_error(&l->report, node, "\"%s\": invalid name %s: %s", key,
+                          json_locate_quote(text, q, sizeof(q)), problem);
     return false;
 }
 
@@ -481,7 +407,7 @@ static void load_host_entry(struct loader *l, struct matrix_host *host, const ch
             host->dns_names[host->dns_name_count++] = name;
         return;
     }
-    error_expected(l, key, item, what);
+    json_report_expected(&l->report, key, item, what);
 }
 
 static void load_host(struct loader *l, struct matrix_host *host, const cJSON *member)
@@ -490,12 +416,13 @@ static void load_host(struct loader *l, struct matrix_host *host, const cJSON *m
         host->name = copy_text(l, member, member->string);
     const char *what = "an array of IP addresses, CIDRs or DNS names";
     if (!cJSON_IsArray(member)) {
-        error_expected(l, member->string, member, what);
+        json_report_expected(&l->report, member->string, member, what);
         return;
     }
     int n = cJSON_GetArraySize(member);
     if (n == 0 || n > MATRIX_MAX_ADDRESSES) {
-        error_expected(l, member->string, member, "1 to 256 IP addresses, CIDRs or DNS names");
+        json_report_expected(&l->report, member->string, member,
+                             "1 to 256 IP addresses, CIDRs or DNS names");
         return;
     }
     host->prefixes = calloc((size_t)n, sizeof(*host->prefixes));
@@ -505,7 +432,7 @@ static void load_host(struct loader *l, struct matrix_host *host, const cJSON *m
         return;
     }
     const cJSON *item;
-    cJSON_ArrayForEach(item, member) {
+    cJSON_ArrayForEach (item, member) {
         load_host_entry(l, host, member->string, item);
     }
 }
@@ -516,12 +443,14 @@ static void load_hosts(struct loader *l, const cJSON *root)
     if (node == NULL)
         return;
     if (!cJSON_IsObject(node)) {
-        error_expected(l, "hosts", node, "an object mapping host names to address lists");
+        json_report_expected(&l->report, "hosts", node,
+                             "an object mapping host names to address lists");
         return;
     }
     int n = cJSON_GetArraySize(node);
     if (n > MATRIX_MAX_HOSTS) {
-        error_at(l, node, "\"hosts\": too many hosts (%d, at most %d)", n, MATRIX_MAX_HOSTS);
+        json_report_error(&l->report, node, "\"hosts\": too many hosts (%d, at most %d)", n,
+                          MATRIX_MAX_HOSTS);
         return;
     }
     if (n == 0)
@@ -535,14 +464,13 @@ static void load_hosts(struct loader *l, const cJSON *root)
     m->host_count = (size_t)n;
     size_t i = 0;
     const cJSON *member;
-    cJSON_ArrayForEach(member, node) {
+    cJSON_ArrayForEach (member, node) {
         load_host(l, &m->hosts[i++], member);
     }
 }
 
 /* One device address: an IP address or CIDR, or a MAC address. */
-static void load_device_address(struct loader *l, struct matrix_device *device,
-                                const cJSON *item)
+static void load_device_address(struct loader *l, struct matrix_device *device, const cJSON *item)
 {
     const char *what = "an IPv4 or IPv6 address (optionally a CIDR) or a MAC address";
     const char *text = check_string(l, "addresses", item, MATRIX_TEXT_MAX, true, what);
@@ -553,7 +481,7 @@ static void load_device_address(struct loader *l, struct matrix_device *device,
     } else if (net_prefix_parse(text, &device->prefixes[device->prefix_count])) {
         device->prefix_count++;
     } else {
-        error_expected(l, "addresses", item, what);
+        json_report_expected(&l->report, "addresses", item, what);
         return;
     }
     device->address_texts[device->address_count] = copy_text(l, item, text);
@@ -566,13 +494,15 @@ static void load_device_addresses(struct loader *l, struct matrix_device *device
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "addresses");
     if (node == NULL) {
-        error_at(l, object, "missing required key \"addresses\" in device (expected the "
-                 "device's IP and/or MAC addresses)");
+        json_report_error(&l->report, object,
+                          "missing required key \"addresses\" in device (expected the "
+                          "device's IP and/or MAC addresses)");
         return;
     }
     int n = cJSON_IsArray(node) ? cJSON_GetArraySize(node) : 0;
     if (n == 0 || n > MATRIX_MAX_ADDRESSES) {
-        error_expected(l, "addresses", node, "an array of 1 to 256 IP, CIDR or MAC addresses");
+        json_report_expected(&l->report, "addresses", node,
+                             "an array of 1 to 256 IP, CIDR or MAC addresses");
         return;
     }
     device->prefixes = calloc((size_t)n, sizeof(*device->prefixes));
@@ -583,7 +513,7 @@ static void load_device_addresses(struct loader *l, struct matrix_device *device
         return;
     }
     const cJSON *item;
-    cJSON_ArrayForEach(item, node) {
+    cJSON_ArrayForEach (item, node) {
         load_device_address(l, device, item);
     }
 }
@@ -592,16 +522,17 @@ static void load_device_addresses(struct loader *l, struct matrix_device *device
 static void load_device(struct loader *l, struct matrix_device *device, const cJSON *object)
 {
     if (!cJSON_IsObject(object)) {
-        error_expected(l, "devices", object, "an object describing one device");
+        json_report_expected(&l->report, "devices", object, "an object describing one device");
         return;
     }
-    check_keys(l, object, device_keys, COUNT_OF(device_keys), "device");
+    json_report_unknown_keys(&l->report, object, device_keys, COUNT_OF(device_keys), "device");
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(object, "name");
     if (name == NULL) {
-        error_at(l, object, "missing required key \"name\" in device (expected a unique "
-                 "device name)");
+        json_report_error(&l->report, object,
+                          "missing required key \"name\" in device (expected a unique "
+                          "device name)");
     } else if (!cJSON_IsString(name)) {
-        error_expected(l, "name", name, "a device name");
+        json_report_expected(&l->report, "name", name, "a device name");
     } else if (check_name(l, "name", name->valuestring, name, false)) {
         device->name = copy_text(l, name, name->valuestring);
     }
@@ -614,7 +545,7 @@ static void load_device(struct loader *l, struct matrix_device *device, const cJ
         return;
     int n = cJSON_IsArray(flows) ? cJSON_GetArraySize(flows) : -1;
     if (n < 0 || n > MATRIX_MAX_FLOWS) {
-        error_expected(l, "flows", flows, "an array of at most 1024 flow objects");
+        json_report_expected(&l->report, "flows", flows, "an array of at most 1024 flow objects");
         return;
     }
     if (n == 0)
@@ -661,13 +592,13 @@ static void index_names(struct loader *l, const cJSON *hosts, const cJSON *devic
     }
     for (size_t i = 0; i < m->host_count; i++) {
         if (m->hosts[i].name != NULL)
-            l->names[l->name_count++] = (struct name_entry){
-                m->hosts[i].name, false, i, cJSON_GetArrayItem(hosts, (int)i)};
+            l->names[l->name_count++] =
+                (struct name_entry){m->hosts[i].name, false, i, cJSON_GetArrayItem(hosts, (int)i)};
     }
     for (size_t i = 0; i < m->device_count; i++) {
         if (m->devices[i].name != NULL)
-            l->names[l->name_count++] = (struct name_entry){
-                m->devices[i].name, true, i, device_name_node(devices, i)};
+            l->names[l->name_count++] =
+                (struct name_entry){m->devices[i].name, true, i, device_name_node(devices, i)};
     }
     qsort(l->names, l->name_count, sizeof(*l->names), name_compare);
     for (size_t i = 1; i < l->name_count; i++) {
@@ -678,20 +609,24 @@ static void index_names(struct loader *l, const cJSON *hosts, const cJSON *devic
             first--;
         int line, col;
         if (first->is_device)
-            json_locate_find(l->locations, first->node, &line, &col);
+            json_locate_find(l->report.locations, first->node, &line, &col);
         else
-            json_locate_find_key(l->locations, first->node, &line, &col);
+            json_locate_find_key(l->report.locations, first->node, &line, &col);
         char q[DESCRIBE_MAX];
         const char *what = again->is_device ? "device" : "host";
         const char *first_what = first->is_device ? "device" : "host";
         if (again->is_device)
-            error_at(l, again->node, "\"name\": %s name %s is already used by the %s defined "
-                     "at line %d, column %d", what, quoted(again->name, q, sizeof(q)),
-                     first_what, line, col);
+            json_report_error(&l->report, again->node,
+                              "\"name\": %s name %s is already used by the %s defined "
+                              "at line %d, column %d",
+                              what, json_locate_quote(again->name, q, sizeof(q)), first_what, line,
+                              col);
         else
-            error_at_key(l, again->node, "\"hosts\": %s name %s is already used by the %s "
-                         "defined at line %d, column %d", what,
-                         quoted(again->name, q, sizeof(q)), first_what, line, col);
+            json_report_error_at_key(&l->report, again->node,
+                                     "\"hosts\": %s name %s is already used by the %s "
+                                     "defined at line %d, column %d",
+                                     what, json_locate_quote(again->name, q, sizeof(q)), first_what,
+                                     line, col);
     }
 }
 
@@ -733,8 +668,8 @@ static const char *suggest_name(const struct loader *l, const char *word)
 
 /* Resolves a `from`/`to` value. Order: keywords, host names, device names,
  * addresses, DNS names; anything else is an unknown name. */
-static bool load_peer(struct loader *l, size_t device_index, const char *key,
-                      const cJSON *node, struct matrix_peer *peer)
+static bool load_peer(struct loader *l, size_t device_index, const char *key, const cJSON *node,
+                      struct matrix_peer *peer)
 {
     const char *what = "\"device\", \"internet\", \"any\", a host or device name, an IP "
                        "address or CIDR, or a DNS name";
@@ -755,14 +690,15 @@ static bool load_peer(struct loader *l, size_t device_index, const char *key,
         peer->index = entry->index;
     } else if (entry != NULL) {
         /* Naming the flow's own device is the same as "device". */
-        peer->kind = entry->index == device_index ? MATRIX_PEER_DEVICE
-                                                  : MATRIX_PEER_OTHER_DEVICE;
+        peer->kind = entry->index == device_index ? MATRIX_PEER_DEVICE : MATRIX_PEER_OTHER_DEVICE;
         peer->index = entry->index;
     } else if (net_prefix_parse(text, &peer->prefix)) {
         peer->kind = MATRIX_PEER_PREFIX;
     } else if (looks_like_address(text)) {
-        error_at(l, node, "\"%s\": invalid IP address or CIDR %s (a CIDR must have its host "
-                 "bits zero, e.g. \"10.1.0.0/16\")", key, quoted(text, q, sizeof(q)));
+        json_report_error(&l->report, node,
+                          "\"%s\": invalid IP address or CIDR %s (a CIDR must have its host "
+                          "bits zero, e.g. \"10.1.0.0/16\")",
+                          key, json_locate_quote(text, q, sizeof(q)));
         return false;
     } else if (dns_name_valid(text)) {
         peer->kind = MATRIX_PEER_DNS;
@@ -770,11 +706,12 @@ static bool load_peer(struct loader *l, size_t device_index, const char *key,
     } else {
         const char *hint = suggest_name(l, text);
         if (hint != NULL)
-            error_at(l, node, "\"%s\": unknown host or device %s (did you mean \"%s\"?)", key,
-                     quoted(text, q, sizeof(q)), hint);
+            json_report_error(&l->report, node,
+                              "\"%s\": unknown host or device %s (did you mean \"%s\"?)", key,
+                              json_locate_quote(text, q, sizeof(q)), hint);
         else
-            error_at(l, node, "\"%s\": unknown host or device %s: expected %s", key,
-                     quoted(text, q, sizeof(q)), what);
+            json_report_error(&l->report, node, "\"%s\": unknown host or device %s: expected %s",
+                              key, json_locate_quote(text, q, sizeof(q)), what);
         return false;
     }
     return true;
@@ -797,14 +734,16 @@ static bool load_proto(struct loader *l, struct matrix_flow *flow, const cJSON *
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "proto");
     if (node == NULL) {
-        error_at(l, object, "missing required key \"proto\" in flow %s (expected \"tcp\", "
-                 "\"udp\", \"icmp\" or \"any\")", flow_name);
+        json_report_error(&l->report, object,
+                          "missing required key \"proto\" in flow %s (expected \"tcp\", "
+                          "\"udp\", \"icmp\" or \"any\")",
+                          flow_name);
         return false;
     }
     int proto;
     if (!cJSON_IsString(node) ||
         !parse_keyword(node->valuestring, proto_names, COUNT_OF(proto_names), &proto)) {
-        error_expected(l, "proto", node, "\"tcp\", \"udp\", \"icmp\" or \"any\"");
+        json_report_expected(&l->report, "proto", node, "\"tcp\", \"udp\", \"icmp\" or \"any\"");
         return false;
     }
     flow->proto = (enum matrix_proto)proto;
@@ -819,8 +758,10 @@ static void load_port(struct loader *l, struct matrix_flow *flow, const cJSON *o
     if (node == NULL) {
         flow->any_port = true;
         if (flow->proto == MATRIX_PROTO_TCP || flow->proto == MATRIX_PROTO_UDP)
-            error_at(l, object, "missing required key \"port\" in flow %s (required for tcp "
-                     "and udp: %s)", flow_name, what);
+            json_report_error(&l->report, object,
+                              "missing required key \"port\" in flow %s (required for tcp "
+                              "and udp: %s)",
+                              flow_name, what);
         return;
     }
     struct port_range ranges[MATRIX_MAX_PORT_ITEMS];
@@ -840,21 +781,25 @@ static void load_port(struct loader *l, struct matrix_flow *flow, const cJSON *o
     char got[DESCRIBE_MAX];
     json_locate_describe(node, got, sizeof(got));
     if (count == -1) {
-        error_at(l, node, "\"port\": invalid range %s: the first port must not be greater "
-                 "than the second", got);
+        json_report_error(&l->report, node,
+                          "\"port\": invalid range %s: the first port must not be greater "
+                          "than the second",
+                          got);
         return;
     }
     if (count == -2) {
-        error_at(l, node, "\"port\": too many items in %s (at most %d ports or ranges)", got,
-                 MATRIX_MAX_PORT_ITEMS);
+        json_report_error(&l->report, node,
+                          "\"port\": too many items in %s (at most %d ports or ranges)", got,
+                          MATRIX_MAX_PORT_ITEMS);
         return;
     }
     if (count <= 0) {
-        error_expected(l, "port", node, what);
+        json_report_expected(&l->report, "port", node, what);
         return;
     }
     if (flow->proto == MATRIX_PROTO_ICMP) {
-        error_at(l, node, "\"port\": ICMP has no ports: remove \"port\" or write \"any\"");
+        json_report_error(&l->report, node,
+                          "\"port\": ICMP has no ports: remove \"port\" or write \"any\"");
         return;
     }
     flow->ports = calloc((size_t)count, sizeof(*flow->ports));
@@ -875,8 +820,9 @@ static void load_encryption(struct loader *l, struct matrix_flow *flow, const cJ
     int value;
     if (!cJSON_IsString(node) ||
         !parse_keyword(node->valuestring, encryption_names, COUNT_OF(encryption_names), &value)) {
-        error_expected(l, "encryption", node, "one of \"none\", \"tls1.2+\", \"tls1.3\", "
-                       "\"ssh\", \"ipsec\", \"dtls1.2+\", \"snmpv3\"");
+        json_report_expected(&l->report, "encryption", node,
+                             "one of \"none\", \"tls1.2+\", \"tls1.3\", "
+                             "\"ssh\", \"ipsec\", \"dtls1.2+\", \"snmpv3\"");
         return;
     }
     flow->encryption = (enum matrix_encryption)value;
@@ -890,32 +836,36 @@ static void load_internet(struct loader *l, struct matrix_flow *flow, const cJSO
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "internet");
     if (node != NULL && !cJSON_IsBool(node)) {
-        error_expected(l, "internet", node, "true or false");
+        json_report_expected(&l->report, "internet", node, "true or false");
         return;
     }
     flow->internet = node != NULL && cJSON_IsTrue(node);
-    bool to_internet = flow->from.kind == MATRIX_PEER_INTERNET ||
-                       flow->to.kind == MATRIX_PEER_INTERNET;
+    bool to_internet =
+        flow->from.kind == MATRIX_PEER_INTERNET || flow->to.kind == MATRIX_PEER_INTERNET;
     if (peers_ok && to_internet && !flow->internet)
-        error_at(l, node != NULL ? node : object, "flow %s has \"internet\" as a peer: it must "
-                 "declare \"internet\": true", flow_name);
+        json_report_error(&l->report, node != NULL ? node : object,
+                          "flow %s has \"internet\" as a peer: it must "
+                          "declare \"internet\": true",
+                          flow_name);
 }
 
 /* Checks that no earlier flow of the device has the same id. */
-static void check_flow_id(struct loader *l, const struct matrix_device *device,
-                          const cJSON *flows, size_t index, const cJSON *id_node)
+static void check_flow_id(struct loader *l, const struct matrix_device *device, const cJSON *flows,
+                          size_t index, const cJSON *id_node)
 {
     const char *id = device->flows[index].id;
     for (size_t i = 0; i < index; i++) {
         if (device->flows[i].id == NULL || strcmp(device->flows[i].id, id) != 0)
             continue;
-        const cJSON *first = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetArrayItem(flows, (int)i), "id");
+        const cJSON *first =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(flows, (int)i), "id");
         int line, col;
-        json_locate_find(l->locations, first, &line, &col);
+        json_locate_find(l->report.locations, first, &line, &col);
         char q[DESCRIBE_MAX];
-        error_at(l, id_node, "\"id\": duplicate flow id %s in this device (first defined at "
-                 "line %d, column %d)", quoted(id, q, sizeof(q)), line, col);
+        json_report_error(&l->report, id_node,
+                          "\"id\": duplicate flow id %s in this device (first defined at "
+                          "line %d, column %d)",
+                          json_locate_quote(id, q, sizeof(q)), line, col);
         return;
     }
 }
@@ -925,21 +875,23 @@ static void load_flow(struct loader *l, size_t device_index, const cJSON *flows,
 {
     struct matrix_device *device = &l->matrix->devices[device_index];
     struct matrix_flow *flow = &device->flows[index];
-    json_locate_find(l->locations, object, &flow->line, &flow->column);
+    json_locate_find(l->report.locations, object, &flow->line, &flow->column);
     if (!cJSON_IsObject(object)) {
-        error_expected(l, "flows", object, "an object describing one flow");
+        json_report_expected(&l->report, "flows", object, "an object describing one flow");
         return;
     }
-    check_keys(l, object, flow_keys, COUNT_OF(flow_keys), "flow");
+    json_report_unknown_keys(&l->report, object, flow_keys, COUNT_OF(flow_keys), "flow");
     char flow_name[DESCRIBE_MAX + 8];
     snprintf(flow_name, sizeof(flow_name), "#%zu", index + 1);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(object, "id");
     if (id == NULL) {
-        error_at(l, object, "missing required key \"id\" in flow %s (expected an identifier "
-                 "unique in the device, e.g. \"F01\")", flow_name);
+        json_report_error(&l->report, object,
+                          "missing required key \"id\" in flow %s (expected an identifier "
+                          "unique in the device, e.g. \"F01\")",
+                          flow_name);
     } else if (check_string(l, "id", id, MATRIX_NAME_MAX, true, "a flow identifier") != NULL) {
         flow->id = copy_text(l, id, id->valuestring);
-        quoted(id->valuestring, flow_name, sizeof(flow_name));
+        json_locate_quote(id->valuestring, flow_name, sizeof(flow_name));
         if (flow->id != NULL)
             check_flow_id(l, device, flows, index, id);
     }
@@ -950,16 +902,18 @@ static void load_flow(struct loader *l, size_t device_index, const cJSON *flows,
     for (int i = 0; i < 2; i++) {
         const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, ends[i]);
         if (node == NULL) {
-            error_at(l, object, "missing required key \"%s\" in flow %s", ends[i], flow_name);
+            json_report_error(&l->report, object, "missing required key \"%s\" in flow %s", ends[i],
+                              flow_name);
             peers_ok = false;
         } else if (!load_peer(l, device_index, ends[i], node, peers[i])) {
             peers_ok = false;
         }
     }
-    if (peers_ok && flow->from.kind != MATRIX_PEER_DEVICE &&
-        flow->to.kind != MATRIX_PEER_DEVICE)
-        error_at(l, object, "flow %s: \"from\" or \"to\" must be \"device\" (a device's flow "
-                 "involves the device itself)", flow_name);
+    if (peers_ok && flow->from.kind != MATRIX_PEER_DEVICE && flow->to.kind != MATRIX_PEER_DEVICE)
+        json_report_error(&l->report, object,
+                          "flow %s: \"from\" or \"to\" must be \"device\" (a device's flow "
+                          "involves the device itself)",
+                          flow_name);
     if (load_proto(l, flow, object, flow_name))
         load_port(l, flow, object, flow_name);
     optional_text(l, object, "app", true, "an application protocol name", &flow->app);
@@ -976,12 +930,13 @@ static void load_devices(struct loader *l, const cJSON *root)
 {
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(root, "devices");
     if (node == NULL) {
-        error_at(l, root, "missing required key \"devices\" (expected an array of devices)");
+        json_report_error(&l->report, root,
+                          "missing required key \"devices\" (expected an array of devices)");
         return;
     }
     int n = cJSON_IsArray(node) ? cJSON_GetArraySize(node) : 0;
     if (n == 0 || n > MATRIX_MAX_DEVICES) {
-        error_expected(l, "devices", node, "an array of 1 to 4096 devices");
+        json_report_expected(&l->report, "devices", node, "an array of 1 to 4096 devices");
         return;
     }
     struct matrix *m = l->matrix;
@@ -993,7 +948,7 @@ static void load_devices(struct loader *l, const cJSON *root)
     m->device_count = (size_t)n;
     size_t i = 0;
     const cJSON *item;
-    cJSON_ArrayForEach(item, node) {
+    cJSON_ArrayForEach (item, node) {
         load_device(l, &m->devices[i++], item);
     }
 }
@@ -1003,8 +958,8 @@ static void load_flows(struct loader *l, const cJSON *root)
 {
     const cJSON *devices = cJSON_GetObjectItemCaseSensitive(root, "devices");
     for (size_t d = 0; d < l->matrix->device_count; d++) {
-        const cJSON *flows = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetArrayItem(devices, (int)d), "flows");
+        const cJSON *flows =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(devices, (int)d), "flows");
         size_t i = 0;
         const cJSON *item;
         for (item = flows != NULL ? flows->child : NULL;
@@ -1018,11 +973,13 @@ static void load_root(struct loader *l, const cJSON *root)
     if (!cJSON_IsObject(root)) {
         char got[DESCRIBE_MAX];
         json_locate_describe(root, got, sizeof(got));
-        error_at(l, root, "expected a JSON object with \"format\": \"%s\" at the top level, "
-                 "got %s", MATRIX_FORMAT, got);
+        json_report_error(&l->report, root,
+                          "expected a JSON object with \"format\": \"%s\" at the top level, "
+                          "got %s",
+                          MATRIX_FORMAT, got);
         return;
     }
-    check_keys(l, root, top_keys, COUNT_OF(top_keys), "the matrix");
+    json_report_unknown_keys(&l->report, root, top_keys, COUNT_OF(top_keys), "the matrix");
     load_format(l, root);
     optional_text(l, root, "site", false, "a string", &l->matrix->site);
     load_timezone(l, root);
@@ -1035,8 +992,7 @@ static void load_root(struct loader *l, const cJSON *root)
 }
 
 /* Parses and validates a matrix held in memory; see matrix.h. */
-struct matrix *matrix_parse_json(const char *name, const char *text, size_t len,
-                                 struct diag *diag)
+struct matrix *matrix_parse_json(const char *name, const char *text, size_t len, struct diag *diag)
 {
     size_t errors_before = diag->errors;
     size_t entries_before = diag->count;
@@ -1044,7 +1000,7 @@ struct matrix *matrix_parse_json(const char *name, const char *text, size_t len,
     if (!json_locate_parse(name, text, len, &doc, diag))
         return NULL;
     struct matrix *m = calloc(1, sizeof(*m));
-    struct loader l = {.file = name, .diag = diag, .locations = &doc.locations, .matrix = m};
+    struct loader l = {.report = {name, diag, &doc.locations}, .matrix = m};
     if (m == NULL) {
         diag_error(diag, name, 0, 0, "out of memory");
     } else {
@@ -1096,8 +1052,8 @@ static char *read_file(const char *path, size_t *len, struct diag *diag)
     fclose(file);
     if (buffer == NULL || failed) {
         free(buffer);
-        diag_error(diag, path, 0, 0, "cannot read: %s", buffer == NULL ? "out of memory"
-                                                                      : "read error");
+        diag_error(diag, path, 0, 0, "cannot read: %s",
+                   buffer == NULL ? "out of memory" : "read error");
         return NULL;
     }
     *len = size;

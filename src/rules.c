@@ -21,84 +21,15 @@
 #define DESCRIBE_MAX 64
 
 static const char *const top_keys[] = {"format", "findings", "ndpi_risks", "remote_access_apps"};
-static const char *const rule_keys[] = {"severity", "requirements", "title", "enabled",
-                                        "variants"};
+static const char *const rule_keys[] = {"severity", "requirements", "title", "enabled", "variants"};
 static const char *const variant_keys[] = {"severity", "title", "enabled"};
 static const char *const risk_keys[] = {"finding", "severity"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 struct rules_loader {
-    const char *file;
-    struct diag *diag;
-    const struct json_locations *locations;
+    struct json_reporter report;
 };
-
-static void verror(struct rules_loader *l, const cJSON *node, bool at_key, const char *fmt,
-                   va_list args)
-{
-    int line, col;
-    if (!at_key || !json_locate_find_key(l->locations, node, &line, &col))
-        json_locate_find(l->locations, node, &line, &col);
-    char message[512];
-    vsnprintf(message, sizeof(message), fmt, args);
-    diag_error(l->diag, l->file, line, col, "%s", message);
-}
-
-static void error_at(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void error_at(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    verror(l, node, false, fmt, args);
-    va_end(args);
-}
-
-static void error_at_key(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void error_at_key(struct rules_loader *l, const cJSON *node, const char *fmt, ...)
-{
-    va_list args;
-    va_start(args, fmt);
-    verror(l, node, true, fmt, args);
-    va_end(args);
-}
-
-static const char *quoted(const char *text, char *buf, size_t len)
-{
-    cJSON fake = {.type = cJSON_String, .valuestring = (char *)text};
-    json_locate_describe(&fake, buf, len);
-    return buf;
-}
-
-static void error_expected(struct rules_loader *l, const char *key, const cJSON *node,
-                           const char *what)
-{
-    char got[DESCRIBE_MAX];
-    json_locate_describe(node, got, sizeof(got));
-    error_at(l, node, "\"%s\": expected %s, got %s", key, what, got);
-}
-
-static void check_keys(struct rules_loader *l, const cJSON *object, const char *const *allowed,
-                       size_t count, const char *where)
-{
-    for (const cJSON *m = object->child; m != NULL; m = m->next) {
-        bool known = false;
-        for (size_t i = 0; i < count && !known; i++)
-            known = strcmp(m->string, allowed[i]) == 0;
-        if (known)
-            continue;
-        char key[DESCRIBE_MAX];
-        const char *hint = json_locate_suggest(m->string, allowed, count);
-        if (hint != NULL)
-            error_at_key(l, m, "unknown key %s in %s (did you mean \"%s\"?)",
-                         quoted(m->string, key, sizeof(key)), where, hint);
-        else
-            error_at_key(l, m, "unknown key %s in %s", quoted(m->string, key, sizeof(key)),
-                         where);
-    }
-}
 
 /* True if text has no control character (it ends up in reports). */
 static bool text_is_clean(const char *text)
@@ -115,21 +46,21 @@ static bool copy_short_text(struct rules_loader *l, const char *key, const cJSON
                             char out[RULE_TEXT_MAX], const char *what)
 {
     if (!cJSON_IsString(node)) {
-        error_expected(l, key, node, what);
+        json_report_expected(&l->report, key, node, what);
         return false;
     }
     size_t len = strlen(node->valuestring);
     if (len >= RULE_TEXT_MAX) {
-        error_at(l, node, "\"%s\": too long (%zu bytes, at most %d)", key, len,
-                 RULE_TEXT_MAX - 1);
+        json_report_error(&l->report, node, "\"%s\": too long (%zu bytes, at most %d)", key, len,
+                          RULE_TEXT_MAX - 1);
         return false;
     }
     if (len == 0 || strspn(node->valuestring, " ") == len) {
-        error_at(l, node, "\"%s\": expected %s, got a blank string", key, what);
+        json_report_error(&l->report, node, "\"%s\": expected %s, got a blank string", key, what);
         return false;
     }
     if (!text_is_clean(node->valuestring)) {
-        error_at(l, node, "\"%s\": control characters are not allowed", key);
+        json_report_error(&l->report, node, "\"%s\": control characters are not allowed", key);
         return false;
     }
     memcpy(out, node->valuestring, len + 1);
@@ -145,11 +76,12 @@ static bool load_severity(struct rules_loader *l, const cJSON *object, bool requ
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "severity");
     if (node == NULL) {
         if (required)
-            error_at(l, object, "missing required key \"severity\" (expected %s)", what);
+            json_report_error(&l->report, object, "missing required key \"severity\" (expected %s)",
+                              what);
         return false;
     }
     if (!cJSON_IsString(node) || !severity_parse(node->valuestring, out)) {
-        error_expected(l, "severity", node, what);
+        json_report_expected(&l->report, "severity", node, what);
         return false;
     }
     return true;
@@ -162,7 +94,7 @@ static bool load_enabled(struct rules_loader *l, const cJSON *object)
     if (enabled == NULL)
         return true;
     if (!cJSON_IsBool(enabled)) {
-        error_expected(l, "enabled", enabled, "true or false");
+        json_report_expected(&l->report, "enabled", enabled, "true or false");
         return true;
     }
     return cJSON_IsTrue(enabled);
@@ -183,30 +115,35 @@ static void load_variants(struct rules_loader *l, const cJSON *object, struct ru
     if (variants == NULL)
         return;
     if (!cJSON_IsObject(variants)) {
-        error_expected(l, "variants", variants, "an object mapping variant names to "
-                       "{\"severity\": ...}");
+        json_report_expected(&l->report, "variants", variants,
+                             "an object mapping variant names to "
+                             "{\"severity\": ...}");
         return;
     }
     const cJSON *member;
-    cJSON_ArrayForEach(member, variants) {
+    cJSON_ArrayForEach (member, variants) {
         char q[DESCRIBE_MAX];
         if (!variant_name_ok(member->string)) {
-            error_at_key(l, member, "variant name %s: expected 1 to %d characters among "
-                         "a-z, 0-9 and '-'", quoted(member->string, q, sizeof(q)),
-                         RULE_VARIANT_NAME_MAX - 1);
+            json_report_error_at_key(&l->report, member,
+                                     "variant name %s: expected 1 to %d characters among "
+                                     "a-z, 0-9 and '-'",
+                                     json_locate_quote(member->string, q, sizeof(q)),
+                                     RULE_VARIANT_NAME_MAX - 1);
             continue;
         }
         if (rule->variant_count >= RULE_MAX_VARIANTS) {
-            error_at_key(l, member, "too many variants (at most %d)", RULE_MAX_VARIANTS);
+            json_report_error_at_key(&l->report, member, "too many variants (at most %d)",
+                                     RULE_MAX_VARIANTS);
             return;
         }
         if (!cJSON_IsObject(member)) {
-            error_expected(l, member->string, member, "an object with \"severity\"");
+            json_report_expected(&l->report, member->string, member, "an object with \"severity\"");
             continue;
         }
         struct rule_variant *variant = &rule->variants[rule->variant_count++];
         snprintf(variant->name, sizeof(variant->name), "%s", member->string);
-        check_keys(l, member, variant_keys, COUNT_OF(variant_keys), "a variant");
+        json_report_unknown_keys(&l->report, member, variant_keys, COUNT_OF(variant_keys),
+                                 "a variant");
         load_severity(l, member, true, &variant->severity);
         variant->enabled = load_enabled(l, member);
         const cJSON *title = cJSON_GetObjectItemCaseSensitive(member, "title");
@@ -221,21 +158,23 @@ static void load_requirements(struct rules_loader *l, const cJSON *object, struc
                        "\"CLAUSIER-2025 O-8.1\"";
     const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "requirements");
     if (node == NULL) {
-        error_at(l, object, "missing required key \"requirements\" (expected %s)", what);
+        json_report_error(&l->report, object, "missing required key \"requirements\" (expected %s)",
+                          what);
         return;
     }
     int n = cJSON_IsArray(node) ? cJSON_GetArraySize(node) : 0;
     if (n == 0) {
-        error_expected(l, "requirements", node, what);
+        json_report_expected(&l->report, "requirements", node, what);
         return;
     }
     if (n > RULE_MAX_REQUIREMENTS) {
-        error_at(l, node, "\"requirements\": too many references (%d, at most %d)", n,
-                 RULE_MAX_REQUIREMENTS);
+        json_report_error(&l->report, node,
+                          "\"requirements\": too many references (%d, at most %d)", n,
+                          RULE_MAX_REQUIREMENTS);
         return;
     }
     const cJSON *item;
-    cJSON_ArrayForEach(item, node) {
+    cJSON_ArrayForEach (item, node) {
         if (copy_short_text(l, "requirements", item, rule->requirements[rule->requirement_count],
                             "a requirement reference such as \"CLAUSIER-2025 O-8.1\""))
             rule->requirement_count++;
@@ -247,16 +186,18 @@ static void load_rule(struct rules_loader *l, const cJSON *member, struct rule *
     memset(rule, 0, sizeof(*rule));
     rule->enabled = true;
     if (!cJSON_IsObject(member)) {
-        error_expected(l, member->string, member, "an object with \"severity\", "
-                       "\"requirements\" and \"title\"");
+        json_report_expected(&l->report, member->string, member,
+                             "an object with \"severity\", "
+                             "\"requirements\" and \"title\"");
         return;
     }
-    check_keys(l, member, rule_keys, COUNT_OF(rule_keys), "a rule");
+    json_report_unknown_keys(&l->report, member, rule_keys, COUNT_OF(rule_keys), "a rule");
     load_severity(l, member, true, &rule->severity);
     load_requirements(l, member, rule);
     const cJSON *title = cJSON_GetObjectItemCaseSensitive(member, "title");
     if (title == NULL)
-        error_at(l, member, "missing required key \"title\" (expected a one-line title)");
+        json_report_error(&l->report, member,
+                          "missing required key \"title\" (expected a one-line title)");
     else
         copy_short_text(l, "title", title, rule->title, "a one-line title");
     rule->enabled = load_enabled(l, member);
@@ -270,39 +211,45 @@ static void load_risks(struct rules_loader *l, const cJSON *root, struct rules *
     if (risks == NULL)
         return;
     if (!cJSON_IsObject(risks)) {
-        error_expected(l, "ndpi_risks", risks, "an object mapping nDPI risk names to "
-                       "{\"finding\": CODE}");
+        json_report_expected(&l->report, "ndpi_risks", risks,
+                             "an object mapping nDPI risk names to "
+                             "{\"finding\": CODE}");
         return;
     }
     const cJSON *member;
-    cJSON_ArrayForEach(member, risks) {
+    cJSON_ArrayForEach (member, risks) {
         char q[DESCRIBE_MAX];
         int risk = dpi_risk_from_key(member->string);
         if (risk < 0) {
-            error_at_key(l, member, "unknown nDPI risk %s (expected a name of nDPI 4.2's "
-                         "ndpi_risk_enum such as \"NDPI_SMB_INSECURE_VERSION\")",
-                         quoted(member->string, q, sizeof(q)));
+            json_report_error_at_key(&l->report, member,
+                                     "unknown nDPI risk %s (expected a name of nDPI 4.2's "
+                                     "ndpi_risk_enum such as \"NDPI_SMB_INSECURE_VERSION\")",
+                                     json_locate_quote(member->string, q, sizeof(q)));
             continue;
         }
         if (out->risk_count >= RULES_MAX_RISKS) {
-            error_at_key(l, member, "too many nDPI risks (at most %d)", RULES_MAX_RISKS);
+            json_report_error_at_key(&l->report, member, "too many nDPI risks (at most %d)",
+                                     RULES_MAX_RISKS);
             return;
         }
         if (!cJSON_IsObject(member)) {
-            error_expected(l, member->string, member, "an object with \"finding\"");
+            json_report_expected(&l->report, member->string, member, "an object with \"finding\"");
             continue;
         }
-        check_keys(l, member, risk_keys, COUNT_OF(risk_keys), "an nDPI risk rule");
+        json_report_unknown_keys(&l->report, member, risk_keys, COUNT_OF(risk_keys),
+                                 "an nDPI risk rule");
         struct risk_rule *rule = &out->risks[out->risk_count];
         rule->risk = (unsigned)risk;
         snprintf(rule->key, sizeof(rule->key), "%s", member->string);
         const cJSON *finding = cJSON_GetObjectItemCaseSensitive(member, "finding");
         if (finding == NULL) {
-            error_at(l, member, "missing required key \"finding\" (expected a finding code)");
+            json_report_error(&l->report, member,
+                              "missing required key \"finding\" (expected a finding code)");
             continue;
         }
         if (!cJSON_IsString(finding) || !finding_code_parse(finding->valuestring, &rule->code)) {
-            error_expected(l, "finding", finding, "a finding code such as \"INSECURE_PROTOCOL\"");
+            json_report_expected(&l->report, "finding", finding,
+                                 "a finding code such as \"INSECURE_PROTOCOL\"");
             continue;
         }
         rule->has_severity = load_severity(l, member, false, &rule->severity);
@@ -318,24 +265,26 @@ static void load_remote_access_apps(struct rules_loader *l, const cJSON *root, s
     if (apps == NULL)
         return;
     if (!cJSON_IsArray(apps)) {
-        error_expected(l, "remote_access_apps", apps, what);
+        json_report_expected(&l->report, "remote_access_apps", apps, what);
         return;
     }
     const cJSON *item;
-    cJSON_ArrayForEach(item, apps) {
+    cJSON_ArrayForEach (item, apps) {
         if (out->remote_access_app_count >= RULES_MAX_APPS) {
-            error_at(l, item, "\"remote_access_apps\": too many names (at most %d)",
-                     RULES_MAX_APPS);
+            json_report_error(&l->report, item,
+                              "\"remote_access_apps\": too many names (at most %d)",
+                              RULES_MAX_APPS);
             return;
         }
         if (!cJSON_IsString(item) || item->valuestring[0] == '\0' ||
             strlen(item->valuestring) >= RULES_APP_NAME_MAX || !text_is_clean(item->valuestring)) {
-            error_expected(l, "remote_access_apps", item, "an application name of 1 to 31 "
-                           "printable characters");
+            json_report_expected(&l->report, "remote_access_apps", item,
+                                 "an application name of 1 to 31 "
+                                 "printable characters");
             continue;
         }
-        snprintf(out->remote_access_apps[out->remote_access_app_count++], RULES_APP_NAME_MAX,
-                 "%s", item->valuestring);
+        snprintf(out->remote_access_apps[out->remote_access_app_count++], RULES_APP_NAME_MAX, "%s",
+                 item->valuestring);
     }
 }
 
@@ -343,12 +292,14 @@ static void load_findings(struct rules_loader *l, const cJSON *root, struct rule
 {
     const cJSON *findings = cJSON_GetObjectItemCaseSensitive(root, "findings");
     if (findings == NULL) {
-        error_at(l, root, "missing required key \"findings\" (expected an object mapping "
-                 "finding codes to rules)");
+        json_report_error(&l->report, root,
+                          "missing required key \"findings\" (expected an object mapping "
+                          "finding codes to rules)");
         return;
     }
     if (!cJSON_IsObject(findings)) {
-        error_expected(l, "findings", findings, "an object mapping finding codes to rules");
+        json_report_expected(&l->report, "findings", findings,
+                             "an object mapping finding codes to rules");
         return;
     }
     bool seen[FINDING_CODE_COUNT] = {false};
@@ -356,17 +307,18 @@ static void load_findings(struct rules_loader *l, const cJSON *root, struct rule
     for (int i = 0; i < FINDING_CODE_COUNT; i++)
         codes[i] = finding_code_name((enum finding_code)i);
     const cJSON *member;
-    cJSON_ArrayForEach(member, findings) {
+    cJSON_ArrayForEach (member, findings) {
         enum finding_code code;
         char q[DESCRIBE_MAX];
         if (!finding_code_parse(member->string, &code)) {
             const char *hint = json_locate_suggest(member->string, codes, FINDING_CODE_COUNT);
             if (hint != NULL)
-                error_at_key(l, member, "unknown finding code %s (did you mean \"%s\"?)",
-                             quoted(member->string, q, sizeof(q)), hint);
+                json_report_error_at_key(&l->report, member,
+                                         "unknown finding code %s (did you mean \"%s\"?)",
+                                         json_locate_quote(member->string, q, sizeof(q)), hint);
             else
-                error_at_key(l, member, "unknown finding code %s",
-                             quoted(member->string, q, sizeof(q)));
+                json_report_error_at_key(&l->report, member, "unknown finding code %s",
+                                         json_locate_quote(member->string, q, sizeof(q)));
             continue;
         }
         /* Duplicate keys were refused by json_locate_parse already. */
@@ -375,8 +327,10 @@ static void load_findings(struct rules_loader *l, const cJSON *root, struct rule
     }
     for (int i = 0; i < FINDING_CODE_COUNT; i++) {
         if (!seen[i])
-            error_at(l, findings, "\"findings\": missing rule for %s (every finding code must "
-                     "have one)", codes[i]);
+            json_report_error(&l->report, findings,
+                              "\"findings\": missing rule for %s (every finding code must "
+                              "have one)",
+                              codes[i]);
     }
 }
 
@@ -394,7 +348,7 @@ bool rules_parse(const char *name, const char *text, size_t len, struct rules *r
     struct json_document doc;
     if (!json_locate_parse(name, text, len, &doc, diag))
         return false;
-    struct rules_loader l = {.file = name, .diag = diag, .locations = &doc.locations};
+    struct rules_loader l = {.report = {name, diag, &doc.locations}};
     struct rules *scratch = calloc(1, sizeof(*scratch));
     const cJSON *root = doc.root;
     if (scratch == NULL) {
@@ -402,16 +356,18 @@ bool rules_parse(const char *name, const char *text, size_t len, struct rules *r
     } else if (!cJSON_IsObject(root)) {
         char got[DESCRIBE_MAX];
         json_locate_describe(root, got, sizeof(got));
-        error_at(&l, root, "expected a JSON object with \"format\": \"%s\" at the top level, "
-                 "got %s", RULES_FORMAT, got);
+        json_report_error(&l.report, root,
+                          "expected a JSON object with \"format\": \"%s\" at the top level, "
+                          "got %s",
+                          RULES_FORMAT, got);
     } else {
-        check_keys(&l, root, top_keys, COUNT_OF(top_keys), "the rules file");
+        json_report_unknown_keys(&l.report, root, top_keys, COUNT_OF(top_keys), "the rules file");
         const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
         if (format == NULL)
-            error_at(&l, root, "missing \"format\": expected \"format\": \"%s\"",
-                     RULES_FORMAT);
+            json_report_error(&l.report, root, "missing \"format\": expected \"format\": \"%s\"",
+                              RULES_FORMAT);
         else if (!cJSON_IsString(format) || strcmp(format->valuestring, RULES_FORMAT) != 0)
-            error_expected(&l, "format", format, "\"" RULES_FORMAT "\"");
+            json_report_expected(&l.report, "format", format, "\"" RULES_FORMAT "\"");
         load_findings(&l, root, scratch);
         load_risks(&l, root, scratch);
         load_remote_access_apps(&l, root, scratch);
@@ -444,8 +400,8 @@ bool rules_load(const char *path, struct rules *rules, struct diag *diag)
     bool failed = text == NULL || ferror(file);
     fclose(file);
     if (failed) {
-        diag_error(diag, path, 0, 0, "cannot read: %s", text == NULL ? "out of memory"
-                                                                    : "read error");
+        diag_error(diag, path, 0, 0, "cannot read: %s",
+                   text == NULL ? "out of memory" : "read error");
         free(text);
         return false;
     }

@@ -889,3 +889,75 @@ const char *json_locate_suggest(const char *word, const char *const *candidates,
         return NULL;
     return best;
 }
+
+const char *json_locate_quote(const char *text, char *buf, size_t len)
+{
+    cJSON fake = {.type = cJSON_String, .valuestring = (char *)text};
+    json_locate_describe(&fake, buf, len);
+    return buf;
+}
+
+static void report_verror(const struct json_reporter *reporter, const cJSON *node, bool at_key,
+                          const char *fmt, va_list args)
+{
+    int line, col;
+    if (!at_key || !json_locate_find_key(reporter->locations, node, &line, &col))
+        json_locate_find(reporter->locations, node, &line, &col);
+    char message[768];
+    vsnprintf(message, sizeof(message), fmt, args);
+    diag_error(reporter->diag, reporter->file, line, col, "%s", message);
+}
+
+void json_report_error(const struct json_reporter *reporter, const cJSON *node, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    report_verror(reporter, node, false, fmt, args);
+    va_end(args);
+}
+
+void json_report_error_at_key(const struct json_reporter *reporter, const cJSON *node,
+                              const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    report_verror(reporter, node, true, fmt, args);
+    va_end(args);
+}
+
+void json_report_expected(const struct json_reporter *reporter, const char *key, const cJSON *node,
+                          const char *what)
+{
+    char got[64], name[64];
+    json_locate_describe(node, got, sizeof(got));
+    json_report_error(reporter, node, "%s: expected %s, got %s",
+                      json_locate_quote(key, name, sizeof(name)), what, got);
+}
+
+/* Reports every member of `object` whose key is not in `allowed`. */
+void json_report_unknown_keys(const struct json_reporter *reporter, const cJSON *object,
+                              const char *const *allowed, size_t count, const char *where)
+{
+    for (const cJSON *m = object->child; m != NULL; m = m->next) {
+        bool known = false;
+        for (size_t i = 0; i < count && !known; i++)
+            known = strcmp(m->string, allowed[i]) == 0;
+        if (known)
+            continue;
+        char key[64];
+        json_locate_quote(m->string, key, sizeof(key));
+        const char *hint = json_locate_suggest(m->string, allowed, count);
+        if (hint != NULL) {
+            json_report_error_at_key(reporter, m, "unknown key %s in %s (did you mean \"%s\"?)", key,
+                                     where, hint);
+            continue;
+        }
+        char list[256] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < count && used < sizeof(list); i++)
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
+                                     i ? ", " : "", allowed[i]);
+        json_report_error_at_key(reporter, m, "unknown key %s in %s (expected one of %s)", key,
+                                 where, list);
+    }
+}

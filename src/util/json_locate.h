@@ -79,6 +79,33 @@ void json_locate_offset(const char *text, size_t len, size_t offset, int *line, 
  * escaped, a number, true/false/null, "an object", "an array". */
 void json_locate_describe(const cJSON *node, char *buf, size_t len);
 
+/* Writes `text` quoted and escaped (cut at 40 characters) for a message. */
+const char *json_locate_quote(const char *text, char *buf, size_t len);
+
+/* Where a loader reports the errors of one JSON document. */
+struct json_reporter {
+    const char *file;
+    struct diag *diag;
+    const struct json_locations *locations;
+};
+
+/* Appends an error at the start of `node`'s value. */
+void json_report_error(const struct json_reporter *reporter, const cJSON *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Appends an error at `node`'s key (its value when it has none). */
+void json_report_error_at_key(const struct json_reporter *reporter, const cJSON *node,
+                              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Reports every member of `object` whose key is not in `allowed`, with a
+ * "did you mean" when one is close, else the list of allowed keys. */
+void json_report_unknown_keys(const struct json_reporter *reporter, const cJSON *object,
+                              const char *const *allowed, size_t count, const char *where);
+
+/* Appends "\"key\": expected WHAT, got VALUE" at `node`. */
+void json_report_expected(const struct json_reporter *reporter, const char *key, const cJSON *node,
+                          const char *what);
+
 /* Reorders the diagnostics from index `first` on by position (line, then
  * column; stable), so a loader's list of errors reads top to bottom. */
 void json_locate_sort_diag(struct diag *diag, size_t first);
