@@ -93,6 +93,57 @@ struct credential_facts {
     bool starttls;                /* the session upgraded to TLS (STARTTLS, STLS, LDAP StartTLS) */
 };
 
+/* Health data exchanges (DICOM, HL7 v2 over MLLP, FHIR over HTTP). Only
+ * protocol metadata: message types, SOP classes, AE titles, application
+ * names and counts. Never a field of PID/PV1/OBX, a DICOM data set, a
+ * patient name or identifier. */
+#define FACT_HEALTH_TYPES_MAX 8
+#define FACT_AE_TITLE_MAX 17      /* 16 characters + NUL */
+
+struct dicom_facts {
+    bool seen;                    /* a valid DICOM PDU was parsed */
+    char calling_ae[FACT_AE_TITLE_MAX];
+    char called_ae[FACT_AE_TITLE_MAX];
+    uint32_t associations_requested;
+    uint32_t associations_accepted;
+    uint32_t associations_rejected;
+    uint32_t aborts;
+    uint32_t releases;
+    uint32_t data_pdus;           /* P-DATA-TF PDUs */
+    bool dataset_transferred;     /* a P-DATA fragment carried a data set (not only commands) */
+    char sop_classes[FACT_HEALTH_TYPES_MAX][FACT_NAME_MAX]; /* abstract syntaxes: a name ("CT Image Storage") or the UID */
+    uint8_t sop_class_count;
+    uint32_t sop_classes_dropped;
+};
+
+struct hl7_facts {
+    bool seen;                    /* a well-formed MLLP-framed HL7 v2 message was parsed */
+    uint32_t messages;            /* messages from the client side */
+    uint32_t acks;                /* ACK messages (MSA segments) */
+    uint32_t ack_errors;          /* MSA-1 AE or AR (or CE/CR) */
+    char message_types[FACT_HEALTH_TYPES_MAX][16]; /* "ADT^A01", "ORU^R01" */
+    uint8_t message_type_count;
+    char sending_application[FACT_NAME_MAX];      /* MSH-3, first component */
+    char sending_facility[FACT_NAME_MAX];         /* MSH-4 */
+    char receiving_application[FACT_NAME_MAX];    /* MSH-5 */
+    char receiving_facility[FACT_NAME_MAX];       /* MSH-6 */
+    char version[8];              /* MSH-12 */
+};
+
+struct fhir_facts {
+    bool seen;                    /* an HTTP request to a FHIR resource path or with a FHIR/HL7 content type */
+    uint32_t requests;
+    char resource_types[FACT_HEALTH_TYPES_MAX][FACT_NAME_MAX]; /* "Patient", "Observation" */
+    uint8_t resource_type_count;
+    char content_type[FACT_NAME_MAX * 2]; /* "application/fhir+json" */
+};
+
+struct health_facts {
+    struct dicom_facts dicom;
+    struct hl7_facts hl7;
+    struct fhir_facts fhir;
+};
+
 struct flow_facts {
     bool dpi_done;                 /* nDPI detection finished (classified or gave up) */
     bool dpi_guessed;              /* the application was guessed from ports */
@@ -107,6 +158,7 @@ struct flow_facts {
     uint8_t snmp_version;          /* 1, 2 (v2c) or 3 from the first SNMP message; 0 if none */
     struct tls_facts tls;
     struct credential_facts credentials;
+    struct health_facts health;
 };
 
 /* A printable name for a TLS version ("TLSv1.2", "SSLv3"); "unknown" otherwise. */
