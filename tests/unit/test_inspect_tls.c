@@ -1,6 +1,8 @@
-/* Unit tests for inspect_tls (and the facts names): real OpenSSL handshake
- * streams (tests/data/inspect_tls, see its README.md) and hand-built hellos,
- * fed whole, segmented, reordered, duplicated, truncated and corrupted. */
+/* Unit tests for inspect_tls (and the facts names, and the internal x509
+ * glue): real OpenSSL handshake streams and certificates (tests/data/
+ * inspect_tls, see its README.md) and hand-built hellos, certificate
+ * messages and DTLS datagrams, fed whole, segmented, reordered, duplicated,
+ * truncated and corrupted. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +10,15 @@
 
 #include "fluxaudit/facts.h"
 #include "fluxaudit/inspect_tls.h"
+#include "fluxaudit/tls_ciphers.h"
+#include "inspect/x509.h"
 
 #ifndef TEST_DATA_DIR
 #define TEST_DATA_DIR "tests/data"
 #endif
 
 #define BUILD_MAX 70000
-#define FILE_MAX 8192
+#define FILE_MAX 65536
 
 /* ---- byte builder ------------------------------------------------------ */
 
@@ -73,6 +77,8 @@ struct hello_spec {
     size_t version_count;
     const char *sni;          /* NULL: no server_name */
     size_t sni_len;           /* 0: strlen(sni) */
+    const uint8_t *alpn;      /* raw ALPN extension body, NULL: no extension */
+    size_t alpn_len;
 };
 
 /* Appends a ClientHello handshake message (header included). */
@@ -111,6 +117,11 @@ static void build_client_hello_message(struct builder *b, const struct hello_spe
         for (size_t i = 0; i < spec->version_count; i++)
             put16(b, spec->versions[i]);
     }
+    if (spec->alpn != NULL) {
+        put16(b, 16);
+        put16(b, spec->alpn_len);
+        put_bytes(b, spec->alpn, spec->alpn_len);
+    }
     put16(b, 10); /* supported_groups, after the interesting ones */
     put16(b, 4);
     put16(b, 2);
@@ -119,9 +130,10 @@ static void build_client_hello_message(struct builder *b, const struct hello_spe
     patch(b, length_at, 3, b->len - body_at);
 }
 
-/* Appends a ServerHello (or HelloRetryRequest) handshake message. */
-static void build_server_hello_message(struct builder *b, uint16_t legacy_version,
-                                       uint16_t cipher, uint16_t selected, bool retry)
+/* Appends a ServerHello (or HelloRetryRequest) handshake message, with an
+ * ALPN extension selecting `alpn` unless it is NULL. */
+static void build_server_hello_alpn(struct builder *b, uint16_t legacy_version, uint16_t cipher,
+                                    uint16_t selected, bool retry, const char *alpn)
 {
     put8(b, 2);
     size_t length_at = b->len;
@@ -135,13 +147,30 @@ static void build_server_hello_message(struct builder *b, uint16_t legacy_versio
     put8(b, 0);
     put16(b, cipher);
     put8(b, 0);
+    size_t exts_at = b->len;
+    if (selected != 0 || alpn != NULL)
+        put16(b, 0);
     if (selected != 0) {
-        put16(b, 6);
         put16(b, 43);
         put16(b, 2);
         put16(b, selected);
     }
+    if (alpn != NULL) {
+        put16(b, 16);
+        put16(b, strlen(alpn) + 3);
+        put16(b, strlen(alpn) + 1);
+        put8(b, strlen(alpn));
+        put_bytes(b, alpn, strlen(alpn));
+    }
+    if (selected != 0 || alpn != NULL)
+        patch(b, exts_at, 2, b->len - exts_at - 2);
     patch(b, length_at, 3, b->len - body_at);
+}
+
+static void build_server_hello_message(struct builder *b, uint16_t legacy_version,
+                                       uint16_t cipher, uint16_t selected, bool retry)
+{
+    build_server_hello_alpn(b, legacy_version, cipher, selected, retry, NULL);
 }
 
 /* Wraps bytes [from, b->len) of `in` into handshake records of at most
@@ -207,19 +236,76 @@ static void load(const char *name, struct stream_file *file)
     file->len = (uint32_t)n;
 }
 
+/* The server certificate a capture must yield. not_before == 0: the
+ * throwaway certificate of `openssl req -days 3650` (dates vary by run, the
+ * span does not). */
+struct cert_expect {
+    const char *key_type;
+    uint16_t key_bits;
+    const char *signature;
+    bool weak_hash;
+    bool self_signed;
+    int64_t not_before;
+    int64_t not_after;
+    const char *subject;
+    const char *issuer;
+    uint8_t chain_length;
+};
+
 struct capture_case {
     const char *name;
     uint16_t offered;
     uint16_t version;
     uint16_t cipher;
+    const char *cipher_name;
+    const char *alpn;              /* what the facts must say after both hellos */
+    const char *client_alpn;       /* after the ClientHello alone */
+    const struct cert_expect *cert; /* NULL: no certificate in clear (TLS 1.3) */
 };
 
+static const struct cert_expect throwaway_cert = {
+    "RSA", 2048, "RSA-SHA256", false, true, 0, 0, "pacs.example.test", "pacs.example.test", 1,
+};
+static const struct cert_expect rsa2048_cert = {
+    "RSA", 2048, "RSA-SHA256", false, false, 1735732800, 2051265600,
+    "pacs.example.test", "Fluxaudit Test CA", 2,
+};
+static const struct cert_expect rsa1024_cert = {
+    "RSA", 1024, "RSA-SHA1", true, true, 1577836800, 1893456000,
+    "old-modality.example.test", "old-modality.example.test", 1,
+};
+static const struct cert_expect ec256_cert = {
+    "EC", 256, "ECDSA-SHA256", false, true, 1748736000, 1811808000,
+    "ecg-gateway.example.test", "ecg-gateway.example.test", 1,
+};
+static const struct cert_expect expired_cert = {
+    "RSA", 2048, "RSA-SHA256", false, false, 1420070400, 1451606400,
+    "expired.example.test", "Fluxaudit Test CA", 1,
+};
+static const struct cert_expect md5_cert = {
+    "RSA", 2048, "RSA-MD5", true, false, 1704067200, 2019686400,
+    "md5.example.test", "Fluxaudit Test CA", 1,
+};
+
+#define AES256_GCM_RSA "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+
 static const struct capture_case captures[] = {
-    {"tls10", TLS_VERSION_1_0, TLS_VERSION_1_0, 0xc014},
-    {"tls12", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030},
-    {"tls13", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302},
-    {"tls13to12", TLS_VERSION_1_3, TLS_VERSION_1_2, 0xc030},
-    {"tls13hrr", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302},
+    {"tls10", TLS_VERSION_1_0, TLS_VERSION_1_0, 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "",
+     "", &throwaway_cert},
+    {"tls12", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "", "", &throwaway_cert},
+    {"tls13", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302, "TLS_AES_256_GCM_SHA384", "", "", NULL},
+    {"tls13to12", TLS_VERSION_1_3, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "", "",
+     &throwaway_cert},
+    {"tls13hrr", TLS_VERSION_1_3, TLS_VERSION_1_3, 0x1302, "TLS_AES_256_GCM_SHA384", "", "", NULL},
+    {"cert_rsa2048", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "http/1.1", "h2",
+     &rsa2048_cert},
+    {"cert_rsa1024", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "", "",
+     &rsa1024_cert},
+    {"cert_ec256", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc02c,
+     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "h2", "h2", &ec256_cert},
+    {"cert_expired", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "", "",
+     &expired_cert},
+    {"cert_md5", TLS_VERSION_1_2, TLS_VERSION_1_2, 0xc030, AES256_GCM_RSA, "", "", &md5_cert},
 };
 #define CAPTURE_COUNT (sizeof(captures) / sizeof(captures[0]))
 
@@ -240,14 +326,48 @@ static struct capture_streams *load_capture(const char *name)
     return streams;
 }
 
+/* Checks certificate facts against what is expected of them. */
+static void assert_certificate(const struct certificate_facts *got, const struct cert_expect *want)
+{
+    ck_assert(got->seen);
+    ck_assert(got->parsed);
+    ck_assert_str_eq(got->key_type, want->key_type);
+    ck_assert_uint_eq(got->key_bits, want->key_bits);
+    ck_assert_str_eq(got->signature, want->signature);
+    ck_assert_int_eq(got->weak_signature_hash, want->weak_hash);
+    ck_assert_int_eq(got->self_signed, want->self_signed);
+    if (want->not_before != 0) {
+        ck_assert_int_eq(got->not_before, want->not_before);
+        ck_assert_int_eq(got->not_after, want->not_after);
+    } else {
+        ck_assert_int_gt(got->not_before, 1700000000);
+        ck_assert_int_eq(got->not_after - got->not_before, 3650 * 86400);
+    }
+    ck_assert_str_eq(got->subject_cn, want->subject);
+    ck_assert_str_eq(got->issuer_cn, want->issuer);
+    ck_assert_uint_eq(got->chain_length, want->chain_length);
+}
+
 static void assert_capture_facts(const struct tls_facts *facts, const struct capture_case *c)
 {
     ck_assert_msg(facts->client_hello_seen, "%s: no ClientHello", c->name);
     ck_assert_msg(facts->server_hello_seen, "%s: no ServerHello", c->name);
+    ck_assert(!facts->is_dtls);
     ck_assert_uint_eq(facts->offered_max_version, c->offered);
     ck_assert_uint_eq(facts->version, c->version);
     ck_assert_uint_eq(facts->cipher_suite, c->cipher);
+    const struct tls_cipher_info *cipher = tls_cipher_lookup(facts->cipher_suite);
+    ck_assert_ptr_nonnull(cipher);
+    ck_assert_str_eq(cipher->name, c->cipher_name);
     ck_assert_str_eq(facts->sni, "pacs.example.test");
+    ck_assert_str_eq(facts->alpn, c->alpn);
+    if (c->cert == NULL) {
+        ck_assert(!facts->certificate.seen);
+        ck_assert(!facts->certificate.parsed);
+        ck_assert_uint_eq(facts->certificate.chain_length, 0);
+    } else {
+        assert_certificate(&facts->certificate, c->cert);
+    }
 }
 
 static void assert_no_facts(const struct tls_facts *facts)
@@ -258,6 +378,9 @@ static void assert_no_facts(const struct tls_facts *facts)
     ck_assert_uint_eq(facts->version, 0);
     ck_assert_uint_eq(facts->cipher_suite, 0);
     ck_assert_str_eq(facts->sni, "");
+    ck_assert_str_eq(facts->alpn, "");
+    ck_assert(!facts->certificate.seen);
+    ck_assert(!facts->is_dtls);
 }
 
 /* How segments of one direction are delivered. */
@@ -352,6 +475,7 @@ START_TEST(test_capture_parse_records)
     ck_assert_uint_le(used, streams->client.len);
     ck_assert(facts.client_hello_seen);
     ck_assert(!facts.server_hello_seen);
+    ck_assert_str_eq(facts.alpn, c->client_alpn);
     not_tls = true;
     used = tls_parse_records(streams->server.data, streams->server.len, 1, &facts, &not_tls);
     ck_assert(!not_tls);
@@ -361,8 +485,15 @@ START_TEST(test_capture_parse_records)
 }
 END_TEST
 
-/* The ServerHello is the first record of the server stream: exactly that
- * record is consumed (the parser stops once it has the final hello). */
+static uint32_t record_size_at(const struct stream_file *file, uint32_t at)
+{
+    ck_assert_uint_le(at + 5, file->len);
+    return 5 + (((uint32_t)file->data[at + 3] << 8) | file->data[at + 4]);
+}
+
+/* TLS 1.2: the ServerHello record, then the Certificate record; exactly
+ * those are consumed (the parser stops once it has the certificate).
+ * TLS 1.3: the parser stops at the ServerHello record. */
 START_TEST(test_capture_consumed_bytes)
 {
     struct capture_streams *streams = load_capture("tls12");
@@ -371,9 +502,19 @@ START_TEST(test_capture_consumed_bytes)
     bool not_tls = true;
     uint32_t used = tls_parse_records(streams->server.data, streams->server.len, 1, &facts,
                                       &not_tls);
-    uint32_t first = 5 + (((uint32_t)streams->server.data[3] << 8) | streams->server.data[4]);
-    ck_assert_uint_eq(used, first);
+    uint32_t first = record_size_at(&streams->server, 0);
+    uint32_t second = record_size_at(&streams->server, first);
+    ck_assert_uint_eq(streams->server.data[first + 5], 11); /* Certificate */
+    ck_assert_uint_eq(used, first + second);
     ck_assert(!not_tls);
+    ck_assert(facts.certificate.seen);
+    free(streams);
+
+    streams = load_capture("tls13");
+    memset(&facts, 0, sizeof(facts));
+    used = tls_parse_records(streams->server.data, streams->server.len, 1, &facts, &not_tls);
+    ck_assert_uint_eq(used, record_size_at(&streams->server, 0));
+    ck_assert(!facts.certificate.seen);
     free(streams);
 }
 END_TEST
@@ -540,7 +681,7 @@ END_TEST
 START_TEST(test_synthetic_hellos)
 {
     static const uint16_t versions[] = {0x0304, 0x0303};
-    struct hello_spec spec = {0x0303, versions, 2, "Device.Example.ORG", 0};
+    struct hello_spec spec = {0x0303, versions, 2, "Device.Example.ORG", 0, NULL, 0};
     struct builder *client = client_hello_record(&spec);
     struct builder *server = server_hello_record(0x0303, 0x1301, 0x0304, false);
     struct tls_facts facts;
@@ -565,7 +706,7 @@ END_TEST
 /* A hello in the wrong direction is not taken as this direction's hello. */
 START_TEST(test_wrong_direction)
 {
-    struct hello_spec spec = {0x0303, NULL, 0, "a.example", 0};
+    struct hello_spec spec = {0x0303, NULL, 0, "a.example", 0, NULL, 0};
     struct builder *client = client_hello_record(&spec);
     struct builder *server = server_hello_record(0x0303, 0xc02f, 0, false);
     struct tls_facts facts;
@@ -585,7 +726,7 @@ END_TEST
 START_TEST(test_grease_versions)
 {
     static const uint16_t mixed[] = {0x0a0a, 0x0303, 0xfafa, 0x0302, 0x3a3a};
-    struct hello_spec spec = {0x0303, mixed, 5, NULL, 0};
+    struct hello_spec spec = {0x0303, mixed, 5, NULL, 0, NULL, 0};
     struct builder *record = client_hello_record(&spec);
     struct tls_facts facts;
     memset(&facts, 0, sizeof(facts));
@@ -596,7 +737,7 @@ START_TEST(test_grease_versions)
     free(record);
 
     static const uint16_t grease_only[] = {0x1a1a, 0xeaea};
-    struct hello_spec only = {0x0301, grease_only, 2, NULL, 0};
+    struct hello_spec only = {0x0301, grease_only, 2, NULL, 0, NULL, 0};
     record = client_hello_record(&only);
     memset(&facts, 0, sizeof(facts));
     tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
@@ -606,7 +747,7 @@ START_TEST(test_grease_versions)
 
     /* 0x0a1a is not GREASE (bytes differ) */
     static const uint16_t near[] = {0x0304, 0x0a1a};
-    struct hello_spec near_spec = {0x0303, near, 2, NULL, 0};
+    struct hello_spec near_spec = {0x0303, near, 2, NULL, 0, NULL, 0};
     record = client_hello_record(&near_spec);
     memset(&facts, 0, sizeof(facts));
     tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
@@ -618,7 +759,7 @@ END_TEST
 START_TEST(test_sni_sanitized)
 {
     static const char raw[] = "PACS.Example.TEST\x01\xff<script>\n";
-    struct hello_spec spec = {0x0303, NULL, 0, raw, sizeof(raw) - 1};
+    struct hello_spec spec = {0x0303, NULL, 0, raw, sizeof(raw) - 1, NULL, 0};
     struct builder *record = client_hello_record(&spec);
     struct tls_facts facts;
     memset(&facts, 0, sizeof(facts));
@@ -629,7 +770,7 @@ START_TEST(test_sni_sanitized)
 
     char longname[400];
     memset(longname, 'A', sizeof(longname));
-    struct hello_spec long_spec = {0x0303, NULL, 0, longname, sizeof(longname)};
+    struct hello_spec long_spec = {0x0303, NULL, 0, longname, sizeof(longname), NULL, 0};
     record = client_hello_record(&long_spec);
     memset(&facts, 0, sizeof(facts));
     tls_parse_records(record->data, (uint32_t)record->len, 0, &facts, NULL);
@@ -645,7 +786,7 @@ END_TEST
 START_TEST(test_hello_across_records)
 {
     static const uint16_t versions[] = {0x0304};
-    struct hello_spec spec = {0x0303, versions, 1, "split.example", 0};
+    struct hello_spec spec = {0x0303, versions, 1, "split.example", 0, NULL, 0};
     struct builder *message = builder_new();
     build_client_hello_message(message, &spec);
     for (size_t fragment = 1; fragment <= 40; fragment += 13) {
@@ -695,6 +836,11 @@ START_TEST(test_messages_in_one_record)
     ck_assert(facts.server_hello_seen);
     ck_assert_uint_eq(facts.version, TLS_VERSION_1_2);
     ck_assert_uint_eq(facts.cipher_suite, 0x009c);
+    /* a Certificate message with an empty list, then 7 stray bytes */
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 0);
+    ck_assert_str_eq(facts.certificate.subject_cn, "");
     free(messages);
     free(record);
 }
@@ -802,7 +948,7 @@ END_TEST
 START_TEST(test_bogus_inner_lengths)
 {
     static const uint16_t versions[] = {0x0304};
-    struct hello_spec spec = {0x0303, versions, 1, "x.example", 0};
+    struct hello_spec spec = {0x0303, versions, 1, "x.example", 0, NULL, 0};
     struct builder *good = client_hello_record(&spec);
     /* offset of the extensions length: record 5 + hs 4 + 2 + 32 + 1 + 32 + 2 + 4 + 1 + 1 */
     size_t exts_at = 5 + 4 + 2 + 32 + 1 + 32 + 2 + 4 + 1 + 1;
@@ -1072,13 +1218,17 @@ START_TEST(test_stream_cap)
         tls_inspector_feed(inspector, 1, 7 + at, false, stream->data + at, n, &facts);
     }
     ck_assert(!tls_inspector_done(inspector)); /* client direction still open */
-    struct hello_spec spec = {0x0303, NULL, 0, "capped.example", 0};
+    struct hello_spec spec = {0x0303, NULL, 0, "capped.example", 0, NULL, 0};
     struct builder *client = client_hello_record(&spec);
     tls_inspector_feed(inspector, 0, 3, false, client->data, (uint32_t)client->len, &facts);
     ck_assert(tls_inspector_done(inspector));
     ck_assert(facts.client_hello_seen);
     ck_assert(!facts.server_hello_seen);
     ck_assert_str_eq(facts.sni, "capped.example");
+    /* the capped Certificate was judged from its first bytes: garbage */
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 0);
     tls_inspector_destroy(inspector);
     free(stream);
     free(message);
