@@ -1253,6 +1253,744 @@ START_TEST(test_alert_before_hello)
 }
 END_TEST
 
+/* ---- x509: DER certificates straight to the GnuTLS glue ----------------- */
+
+struct der_case {
+    const char *file;
+    struct cert_expect want; /* chain_length unused */
+};
+
+static const struct der_case der_cases[] = {
+    {"cert_ca.der", {"RSA", 2048, "RSA-SHA256", false, true, 1704067200, 2335219200,
+                     "Fluxaudit Test CA", "Fluxaudit Test CA", 0}},
+    {"cert_rsa2048.der", {"RSA", 2048, "RSA-SHA256", false, false, 1735732800, 2051265600,
+                          "pacs.example.test", "Fluxaudit Test CA", 0}},
+    {"cert_rsa1024.der", {"RSA", 1024, "RSA-SHA1", true, true, 1577836800, 1893456000,
+                          "old-modality.example.test", "old-modality.example.test", 0}},
+    {"cert_ec256.der", {"EC", 256, "ECDSA-SHA256", false, true, 1748736000, 1811808000,
+                        "ecg-gateway.example.test", "ecg-gateway.example.test", 0}},
+    {"cert_expired.der", {"RSA", 2048, "RSA-SHA256", false, false, 1420070400, 1451606400,
+                          "expired.example.test", "Fluxaudit Test CA", 0}},
+    {"cert_md5.der", {"RSA", 2048, "RSA-MD5", true, false, 1704067200, 2019686400,
+                      "md5.example.test", "Fluxaudit Test CA", 0}},
+    {"cert_md5self.der", {"RSA", 2048, "RSA-MD5", true, true, 1704067200, 2019686400,
+                          "md5-self.example.test", "md5-self.example.test", 0}},
+    /* 99991231235959Z: "no well-defined expiration date" */
+    {"cert_forever.der", {"RSA", 2048, "RSA-SHA384", false, false, 1704067200,
+                          X509_NO_EXPIRATION, "forever.example.test", "Fluxaudit Test CA", 0}},
+    /* issuer DN == subject DN but signed by the CA's key: not self-signed */
+    {"cert_selfissued.der", {"RSA", 2048, "RSA-SHA256", false, false, 1704067200, 2019686400,
+                             "Fluxaudit Test CA", "Fluxaudit Test CA", 0}},
+    /* UTF-8 "é" dropped, printable ASCII kept */
+    {"cert_ed25519.der", {"Ed25519", 256, "EdDSA-Ed25519", false, true, 1704067200, 2019686400,
+                          "Infusion pump 7 ", "Infusion pump 7 ", 0}},
+    /* a 64-character CN, cut to 63 */
+    {"cert_dsa.der", {"DSA", 2048, "DSA-SHA256", false, true, 1704067200, 2019686400,
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0}},
+};
+#define DER_COUNT (sizeof(der_cases) / sizeof(der_cases[0]))
+
+static struct stream_file *load_file(const char *name)
+{
+    struct stream_file *file = calloc(1, sizeof(*file));
+    ck_assert_ptr_nonnull(file);
+    load(name, file);
+    return file;
+}
+
+START_TEST(test_x509_files)
+{
+    const struct der_case *c = &der_cases[_i];
+    struct stream_file *der = load_file(c->file);
+    struct certificate_facts facts;
+    memset(&facts, 0xa5, sizeof(facts));
+    facts.seen = true;
+    facts.chain_length = 7;
+    ck_assert(x509_certificate_facts(der->data, der->len, &facts));
+    struct cert_expect want = c->want;
+    want.chain_length = 7; /* left alone */
+    assert_certificate(&facts, &want);
+    free(der);
+}
+END_TEST
+
+/* Every strict prefix of a certificate, garbage, flipped bits, oversized
+ * and missing input: never a crash, parsed only for a whole certificate. */
+START_TEST(test_x509_malformed)
+{
+    struct stream_file *der = load_file("cert_rsa1024.der");
+    struct certificate_facts facts;
+    for (uint32_t k = 0; k < der->len; k++) {
+        memset(&facts, 0x5a, sizeof(facts));
+        facts.seen = false;
+        ck_assert(!x509_certificate_facts(der->data, k, &facts));
+        ck_assert(!facts.parsed);
+        ck_assert(!facts.self_signed);
+        ck_assert_str_eq(facts.key_type, "");
+        ck_assert_str_eq(facts.subject_cn, "");
+        ck_assert_int_eq(facts.not_after, 0);
+    }
+    uint8_t garbage[600];
+    for (size_t i = 0; i < sizeof(garbage); i++)
+        garbage[i] = (uint8_t)(i * 37 + 11);
+    ck_assert(!x509_certificate_facts(garbage, sizeof(garbage), &facts));
+    garbage[0] = 0x30; /* a SEQUENCE claiming more than there is */
+    garbage[1] = 0x82;
+    ck_assert(!x509_certificate_facts(garbage, sizeof(garbage), &facts));
+    ck_assert(!x509_certificate_facts(NULL, 100, &facts));
+    ck_assert(!x509_certificate_facts(der->data, 0, &facts));
+    ck_assert(!x509_certificate_facts(der->data, der->len, NULL));
+    /* longer than the cap: refused before GnuTLS sees it */
+    uint8_t *big = calloc(1, X509_DER_MAX + 1);
+    memcpy(big, der->data, der->len);
+    ck_assert(!x509_certificate_facts(big, X509_DER_MAX + 1, &facts));
+    ck_assert(!facts.parsed);
+    free(big);
+    /* bytes after the certificate: GnuTLS refuses the whole */
+    uint8_t *trailing = calloc(1, der->len + 20);
+    memcpy(trailing, der->data, der->len);
+    ck_assert(!x509_certificate_facts(trailing, der->len + 20, &facts));
+    ck_assert(x509_certificate_facts(trailing, der->len, &facts));
+    ck_assert(facts.self_signed);
+    free(trailing);
+    /* the last signature byte flipped: still a certificate, no longer
+     * self-signed (its signature does not verify) */
+    der->data[der->len - 1] ^= 0x01;
+    ck_assert(x509_certificate_facts(der->data, der->len, &facts));
+    ck_assert(facts.parsed);
+    ck_assert(!facts.self_signed);
+    ck_assert_str_eq(facts.subject_cn, "old-modality.example.test");
+    free(der);
+}
+END_TEST
+
+/* ---- Certificate messages ---------------------------------------------- */
+
+/* Appends a Certificate handshake message holding `count` DER files. */
+static void build_certificate_message(struct builder *b, const struct stream_file *const *ders,
+                                      size_t count)
+{
+    put8(b, 11);
+    size_t length_at = b->len;
+    put24(b, 0);
+    size_t list_at = b->len;
+    put24(b, 0);
+    for (size_t i = 0; i < count; i++) {
+        put24(b, ders[i]->len);
+        put_bytes(b, ders[i]->data, ders[i]->len);
+    }
+    patch(b, list_at, 3, b->len - list_at - 3);
+    patch(b, length_at, 3, b->len - length_at - 3);
+}
+
+/* A TLS 1.2 server flight: ServerHello, the given message bytes,
+ * ServerHelloDone, in records of at most `fragment` bytes. */
+static struct builder *server_flight(const struct builder *middle, size_t fragment)
+{
+    struct builder *messages = builder_new();
+    build_server_hello_message(messages, 0x0303, 0xc02f, 0, false);
+    put_bytes(messages, middle->data, middle->len);
+    put8(messages, 14);
+    put24(messages, 0);
+    struct builder *records = builder_new();
+    wrap_records(records, messages, 22, fragment);
+    free(messages);
+    return records;
+}
+
+/* Feeds a server stream through an inspector after a SYN, in
+ * `segment`-byte pieces, backwards when `reverse`. */
+static void feed_server(struct tls_inspector *inspector, const struct builder *stream,
+                        uint32_t segment, bool reverse, struct tls_facts *facts)
+{
+    tls_inspector_feed(inspector, 1, 69999, true, NULL, 0, facts);
+    uint32_t len = (uint32_t)stream->len;
+    uint32_t count = (len + segment - 1) / segment;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t at = (reverse ? count - 1 - k : k) * segment;
+        uint32_t n = len - at < segment ? len - at : segment;
+        tls_inspector_feed(inspector, 1, 70000 + at, false, stream->data + at, n, facts);
+    }
+}
+
+/* A chain of three across many small records, parsed whole and through
+ * the inspector in 1-byte and reversed segments. */
+START_TEST(test_certificate_chain_built)
+{
+    struct stream_file *leaf = load_file("cert_ec256.der");
+    struct stream_file *ca = load_file("cert_ca.der");
+    const struct stream_file *chain[] = {leaf, ca, ca};
+    struct builder *message = builder_new();
+    build_certificate_message(message, chain, 3);
+    struct builder *stream = server_flight(message, 100);
+    const struct cert_expect want = {"EC", 256, "ECDSA-SHA256", false, true, 1748736000,
+                                     1811808000, "ecg-gateway.example.test",
+                                     "ecg-gateway.example.test", 3};
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    bool not_tls = true;
+    uint32_t used = tls_parse_records(stream->data, (uint32_t)stream->len, 1, &facts, &not_tls);
+    ck_assert(!not_tls);
+    /* the last record holds the end of the Certificate and the ServerHelloDone */
+    ck_assert_uint_eq(used, stream->len);
+    ck_assert(facts.server_hello_seen);
+    assert_certificate(&facts.certificate, &want);
+
+    static const uint32_t segments[] = {1, 7, 333, 1460};
+    for (size_t i = 0; i < sizeof(segments) / sizeof(segments[0]); i++) {
+        for (int reverse = 0; reverse < 2; reverse++) {
+            struct tls_inspector *inspector = tls_inspector_create();
+            memset(&facts, 0, sizeof(facts));
+            feed_server(inspector, stream, segments[i], reverse, &facts);
+            ck_assert(facts.server_hello_seen);
+            assert_certificate(&facts.certificate, &want);
+            ck_assert(tls_inspector_done(inspector));
+            tls_inspector_destroy(inspector);
+        }
+    }
+    free(message);
+    free(stream);
+    free(leaf);
+    free(ca);
+}
+END_TEST
+
+/* Runs a server flight carrying `message` through tls_parse_records. */
+static struct tls_facts parse_flight(const struct builder *message)
+{
+    struct builder *stream = server_flight(message, 16384);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(stream->data, (uint32_t)stream->len, 1, &facts, NULL);
+    ck_assert(facts.server_hello_seen);
+    free(stream);
+    return facts;
+}
+
+/* Broken Certificate messages: seen, never a crash, parsed only when the
+ * leaf is a whole valid certificate. */
+START_TEST(test_certificate_malformed)
+{
+    struct stream_file *leaf = load_file("cert_rsa2048.der");
+    /* garbage DER as the leaf, a good second certificate */
+    struct stream_file *junk = calloc(1, sizeof(*junk));
+    memset(junk->data, 0x30, 300);
+    junk->len = 300;
+    const struct stream_file *bad_first[] = {junk, leaf};
+    struct builder *message = builder_new();
+    build_certificate_message(message, bad_first, 2);
+    struct tls_facts facts = parse_flight(message);
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 2);
+    ck_assert_str_eq(facts.certificate.subject_cn, "");
+
+    /* an empty list */
+    message->len = 0;
+    build_certificate_message(message, NULL, 0);
+    facts = parse_flight(message);
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 0);
+
+    /* the leaf entry claims more than the list holds */
+    const struct stream_file *one[] = {leaf};
+    message->len = 0;
+    build_certificate_message(message, one, 1);
+    patch(message, 7, 3, leaf->len + 1);
+    facts = parse_flight(message);
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 0);
+
+    /* the list claims more than the message holds: what is whole counts */
+    message->len = 0;
+    build_certificate_message(message, one, 1);
+    patch(message, 4, 3, 0xffffff);
+    facts = parse_flight(message);
+    ck_assert(facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 1);
+    ck_assert_str_eq(facts.certificate.subject_cn, "pacs.example.test");
+
+    /* the list is shorter than the message: bytes after it are ignored */
+    message->len = 0;
+    build_certificate_message(message, one, 1);
+    put_fill(message, 0xee, 20);
+    patch(message, 1, 3, message->len - 4);
+    facts = parse_flight(message);
+    ck_assert(facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 1);
+
+    /* a leaf larger than X509_DER_MAX: not handed to GnuTLS */
+    struct stream_file *huge = calloc(1, sizeof(*huge));
+    memcpy(huge->data, leaf->data, leaf->len);
+    huge->len = X509_DER_MAX + 100;
+    const struct stream_file *oversized[] = {huge, leaf};
+    message->len = 0;
+    build_certificate_message(message, oversized, 2);
+    facts = parse_flight(message);
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 2);
+    free(huge);
+    free(junk);
+    free(leaf);
+    free(message);
+}
+END_TEST
+
+/* A Certificate message declared far longer than the stream cap: judged
+ * from the bytes that fit, through the inspector (stream cap) and through
+ * tls_parse_records (message cap). */
+START_TEST(test_certificate_oversized_declared)
+{
+    struct stream_file *leaf = load_file("cert_rsa2048.der");
+    struct builder *message = builder_new();
+    put8(message, 11);
+    put24(message, 0xfffff0);
+    put24(message, 0xffffed);
+    put24(message, leaf->len);
+    put_bytes(message, leaf->data, leaf->len);
+    put24(message, 0x0f0000); /* a second certificate cut by the caps */
+    put_fill(message, 0x42, 45000);
+    struct builder *hello = builder_new();
+    build_server_hello_message(hello, 0x0303, 0x009c, 0, false);
+    struct builder *stream = builder_new();
+    wrap_records(stream, hello, 22, 16384);
+    wrap_records(stream, message, 22, 16384);
+    ck_assert_uint_gt(stream->len, TLS_STREAM_CAP);
+
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(stream->data, (uint32_t)stream->len, 1, &facts, NULL);
+    ck_assert(facts.certificate.seen);
+    ck_assert(facts.certificate.parsed);
+    ck_assert_str_eq(facts.certificate.subject_cn, "pacs.example.test");
+    ck_assert_uint_eq(facts.certificate.chain_length, 1);
+
+    struct tls_inspector *inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    feed_server(inspector, stream, 1400, false, &facts);
+    ck_assert(tls_inspector_done(inspector));
+    ck_assert(facts.certificate.seen);
+    ck_assert(facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 1);
+    ck_assert_str_eq(facts.certificate.issuer_cn, "Fluxaudit Test CA");
+    tls_inspector_destroy(inspector);
+
+    /* a first certificate declared past every cap */
+    message->len = 0;
+    put8(message, 11);
+    put24(message, 0xfffff0);
+    put24(message, 0xffffed);
+    put24(message, 0xffffea);
+    put_bytes(message, leaf->data, leaf->len);
+    put_fill(message, 0x42, 45000);
+    stream->len = 0;
+    wrap_records(stream, hello, 22, 16384);
+    wrap_records(stream, message, 22, 16384);
+    inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    feed_server(inspector, stream, 1400, true, &facts);
+    ck_assert(tls_inspector_done(inspector));
+    ck_assert(facts.server_hello_seen);
+    ck_assert(facts.certificate.seen);
+    ck_assert(!facts.certificate.parsed);
+    ck_assert_uint_eq(facts.certificate.chain_length, 0);
+    tls_inspector_destroy(inspector);
+    free(leaf);
+    free(message);
+    free(hello);
+    free(stream);
+}
+END_TEST
+
+/* A real server stream cut inside the Certificate message: nothing about
+ * the certificate and not done until the rest arrives. */
+START_TEST(test_truncated_certificate)
+{
+    struct capture_streams *streams = load_capture("cert_rsa2048");
+    uint32_t first = record_size_at(&streams->server, 0);
+    uint32_t second = record_size_at(&streams->server, first);
+    for (uint32_t cut = first; cut < first + second; cut += 37) {
+        struct tls_facts facts;
+        memset(&facts, 0, sizeof(facts));
+        tls_parse_records(streams->server.data, cut, 1, &facts, NULL);
+        ck_assert(facts.server_hello_seen);
+        ck_assert(!facts.certificate.seen);
+
+        struct tls_inspector *inspector = tls_inspector_create();
+        memset(&facts, 0, sizeof(facts));
+        tls_inspector_feed(inspector, 1, 9, true, NULL, 0, &facts);
+        tls_inspector_feed(inspector, 1, 10, false, streams->server.data, cut, &facts);
+        ck_assert(facts.server_hello_seen);
+        ck_assert_str_eq(facts.alpn, "http/1.1");
+        ck_assert(!facts.certificate.seen);
+        ck_assert(!tls_inspector_done(inspector));
+        tls_inspector_feed(inspector, 1, 10 + cut, false, streams->server.data + cut,
+                           streams->server.len - cut, &facts);
+        assert_certificate(&facts.certificate, &rsa2048_cert);
+        ck_assert(tls_inspector_done(inspector));
+        tls_inspector_destroy(inspector);
+    }
+    free(streams);
+}
+END_TEST
+
+/* A capture that starts at the Certificate record (the ServerHello
+ * segment missed): the certificate is still read. */
+START_TEST(test_certificate_without_hello)
+{
+    struct capture_streams *streams = load_capture("cert_md5");
+    uint32_t first = record_size_at(&streams->server, 0);
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 5000, false, streams->server.data + first,
+                       streams->server.len - first, &facts);
+    ck_assert(!facts.server_hello_seen);
+    assert_certificate(&facts.certificate, &md5_cert);
+    ck_assert(!tls_inspector_done(inspector)); /* the client may still say something */
+    feed_stream(inspector, 0, 1, &streams->client, 50, FEED_IN_ORDER, &facts);
+    ck_assert(facts.client_hello_seen);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+    free(streams);
+}
+END_TEST
+
+/* A TLS 1.2 server flight without a certificate (anonymous suite, resumed
+ * session, alert): done, no certificate facts. */
+START_TEST(test_flight_without_certificate)
+{
+    struct builder *none = builder_new();
+    struct builder *stream = server_flight(none, 16384); /* ServerHello, ServerHelloDone */
+    struct tls_inspector *inspector = tls_inspector_create();
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    struct builder *hello_only = server_hello_record(0x0303, 0x0034, 0, false);
+    tls_inspector_feed(inspector, 1, 1, false, hello_only->data, (uint32_t)hello_only->len,
+                       &facts);
+    ck_assert(facts.server_hello_seen);
+    ck_assert(!tls_inspector_done(inspector)); /* a Certificate may follow */
+    tls_inspector_destroy(inspector);
+
+    inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    feed_server(inspector, stream, 3, false, &facts);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.cipher_suite, 0xc02f);
+    ck_assert(!facts.certificate.seen);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+
+    /* resumed session: ServerHello then ChangeCipherSpec */
+    static const uint8_t ccs[] = {20, 3, 3, 0, 1, 1};
+    inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 1, false, hello_only->data, (uint32_t)hello_only->len,
+                       &facts);
+    tls_inspector_feed(inspector, 1, 1 + (uint32_t)hello_only->len, false, ccs, sizeof(ccs),
+                       &facts);
+    ck_assert(tls_inspector_done(inspector));
+    ck_assert(!facts.certificate.seen);
+    tls_inspector_destroy(inspector);
+
+    /* an alert after the ServerHello */
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40};
+    inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 1, false, hello_only->data, (uint32_t)hello_only->len,
+                       &facts);
+    tls_inspector_feed(inspector, 1, 1 + (uint32_t)hello_only->len, false, alert, sizeof(alert),
+                       &facts);
+    ck_assert(tls_inspector_done(inspector));
+    tls_inspector_destroy(inspector);
+
+    /* TLS 1.3: done at the ServerHello, a later "Certificate" is ignored */
+    struct builder *tls13 = server_hello_record(0x0303, 0x1301, 0x0304, false);
+    inspector = tls_inspector_create();
+    memset(&facts, 0, sizeof(facts));
+    tls_inspector_feed(inspector, 1, 1, false, tls13->data, (uint32_t)tls13->len, &facts);
+    ck_assert(tls_inspector_done(inspector));
+    ck_assert_uint_eq(facts.version, TLS_VERSION_1_3);
+    tls_inspector_destroy(inspector);
+    free(tls13);
+    free(none);
+    free(stream);
+    free(hello_only);
+}
+END_TEST
+
+/* An SSLv2 ServerHello carries the certificate itself. */
+START_TEST(test_sslv2_server_certificate)
+{
+    struct stream_file *der = load_file("cert_rsa1024.der");
+    struct builder *b = builder_new();
+    put16(b, 0);
+    put8(b, 4);
+    put8(b, 0);
+    put8(b, 1); /* X.509 */
+    put16(b, 0x0002);
+    put16(b, der->len);
+    put16(b, 3);
+    put16(b, 16);
+    put_bytes(b, der->data, der->len);
+    put24(b, 0x010080);
+    put_fill(b, 0x44, 16);
+    patch(b, 0, 2, (b->len - 2) | 0x8000);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    ck_assert_uint_eq(tls_parse_records(b->data, (uint32_t)b->len, 1, &facts, NULL), b->len);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, TLS_VERSION_SSL2);
+    assert_certificate(&facts.certificate, &rsa1024_cert);
+    free(b);
+    free(der);
+}
+END_TEST
+
+/* ---- ALPN ---------------------------------------------------------------- */
+
+START_TEST(test_alpn)
+{
+    static const uint8_t offered[] = {0, 12, 2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.',
+                                      '1'};
+    struct hello_spec spec = {0x0303, NULL, 0, "pacs", 0, offered, sizeof(offered)};
+    struct builder *client = client_hello_record(&spec);
+    struct builder *selected = builder_new();
+    build_server_hello_alpn(selected, 0x0303, 0xc02f, 0, false, "http/1.1");
+    struct builder *server = builder_new();
+    wrap_records(server, selected, 22, 16384);
+    struct builder *plain = server_hello_record(0x0303, 0xc02f, 0, false);
+
+    /* client alone, then the server's choice replaces it */
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    ck_assert_str_eq(facts.alpn, "h2");
+    tls_parse_records(server->data, (uint32_t)server->len, 1, &facts, NULL);
+    ck_assert_str_eq(facts.alpn, "http/1.1");
+    /* server first: the client's offer does not override its choice */
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(server->data, (uint32_t)server->len, 1, &facts, NULL);
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    ck_assert_str_eq(facts.alpn, "http/1.1");
+    /* a server without ALPN leaves the client's first offer */
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(plain->data, (uint32_t)plain->len, 1, &facts, NULL);
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    ck_assert_str_eq(facts.alpn, "h2");
+    free(client);
+
+    /* non-printable bytes dropped, long names cut */
+    uint8_t odd[80] = {0, 78, 77, 'a', 0x01, 'b', 0xff, '\n', 'c'};
+    memset(odd + 9, 'z', sizeof(odd) - 9);
+    struct hello_spec odd_spec = {0x0303, NULL, 0, NULL, 0, odd, sizeof(odd)};
+    client = client_hello_record(&odd_spec);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_uint_eq(strlen(facts.alpn), FACT_NAME_MAX - 1);
+    ck_assert(strncmp(facts.alpn, "abczzz", 6) == 0);
+    free(client);
+
+    /* a name running past the list: the hello is malformed, no facts */
+    static const uint8_t broken[] = {0, 4, 9, 'h', '2', 'x'};
+    struct hello_spec broken_spec = {0x0303, NULL, 0, "x", 0, broken, sizeof(broken)};
+    client = client_hello_record(&broken_spec);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    assert_no_facts(&facts);
+    free(client);
+    /* an empty list is well formed: no protocol */
+    static const uint8_t empty[] = {0, 0};
+    struct hello_spec empty_spec = {0x0303, NULL, 0, NULL, 0, empty, sizeof(empty)};
+    client = client_hello_record(&empty_spec);
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(client->data, (uint32_t)client->len, 0, &facts, NULL);
+    ck_assert(facts.client_hello_seen);
+    ck_assert_str_eq(facts.alpn, "");
+    free(client);
+    /* a ServerHello whose ALPN list is cut: malformed, no facts */
+    server->data[server->len - 1 - 8 - 1 - 2] = 0x40;
+    memset(&facts, 0, sizeof(facts));
+    tls_parse_records(server->data, (uint32_t)server->len, 1, &facts, NULL);
+    assert_no_facts(&facts);
+    free(server);
+    free(selected);
+    free(plain);
+}
+END_TEST
+
+/* ---- DTLS ---------------------------------------------------------------- */
+
+/* Feeds each datagram of a dtls12_*.bin file (2-byte length, payload). */
+static void feed_datagrams(const struct stream_file *file, int direction,
+                           struct tls_facts *facts)
+{
+    uint32_t at = 0;
+    while (at + 2 <= file->len) {
+        uint32_t n = ((uint32_t)file->data[at] << 8) | file->data[at + 1];
+        ck_assert_uint_le(at + 2 + n, file->len);
+        ck_assert(tls_inspect_datagram(direction, file->data + at + 2, n, facts));
+        at += 2 + n;
+    }
+    ck_assert_uint_eq(at, file->len);
+}
+
+START_TEST(test_dtls_capture)
+{
+    struct capture_streams *streams = load_capture("dtls12");
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    feed_datagrams(&streams->client, 0, &facts);
+    ck_assert(facts.client_hello_seen);
+    ck_assert(!facts.server_hello_seen);
+    ck_assert(facts.is_dtls);
+    ck_assert_uint_eq(facts.offered_max_version, 0xfefd);
+    ck_assert_str_eq(facts.sni, "pacs.example.test");
+    feed_datagrams(&streams->server, 1, &facts);
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, 0xfefd);
+    ck_assert_str_eq(tls_version_name(facts.version), "DTLSv1.2");
+    ck_assert_uint_eq(facts.cipher_suite, 0xc030);
+    /* the certificate came in fragments over five datagrams: not read */
+    ck_assert(!facts.certificate.seen);
+    /* a stream parser refuses DTLS records */
+    bool not_tls = false;
+    struct tls_facts stream_facts;
+    memset(&stream_facts, 0, sizeof(stream_facts));
+    tls_parse_records(streams->client.data + 2, 100, 0, &stream_facts, &not_tls);
+    ck_assert(not_tls);
+    free(streams);
+}
+END_TEST
+
+/* Wraps a handshake message (TLS 4-byte header included in `message`)
+ * into one DTLS record with the 12-byte DTLS handshake header. */
+static void put_dtls_record(struct builder *datagram, const struct builder *message,
+                            uint16_t record_version, uint32_t fragment_offset,
+                            uint32_t fragment_length)
+{
+    uint32_t body_len = (uint32_t)message->len - 4;
+    put8(datagram, 22);
+    put16(datagram, record_version);
+    put16(datagram, 0);
+    put_fill(datagram, 0, 6);
+    put16(datagram, 12 + fragment_length);
+    put8(datagram, message->data[0]);
+    put24(datagram, body_len);
+    put16(datagram, 0);
+    put24(datagram, fragment_offset);
+    put24(datagram, fragment_length);
+    put_bytes(datagram, message->data + 4 + fragment_offset, fragment_length);
+}
+
+/* A DTLS ClientHello body from a TLS one: the cookie after the session id. */
+static void tls_to_dtls_client_hello(const struct builder *tls, struct builder *dtls,
+                                     uint16_t version)
+{
+    size_t session_end = 4 + 2 + 32 + 1 + tls->data[4 + 2 + 32];
+    put_bytes(dtls, tls->data, session_end);
+    patch(dtls, 4, 2, version);
+    put8(dtls, 3);
+    put_fill(dtls, 0xc0, 3);
+    put_bytes(dtls, tls->data + session_end, tls->len - session_end);
+    patch(dtls, 1, 3, dtls->len - 4);
+}
+
+START_TEST(test_dtls_built)
+{
+    /* DTLS 1.3 offered among 1.2 and 1.0: the newest is the lowest number */
+    static const uint16_t versions[] = {0xfefd, 0xfefc, 0xfeff, 0x2a2a};
+    static const uint8_t alpn[] = {0, 6, 5, 'c', 'o', 'a', 'p', 's'};
+    struct hello_spec spec = {0xfefd, versions, 4, "Pump-7.example", 0, alpn, sizeof(alpn)};
+    struct builder *tls_hello = builder_new();
+    build_client_hello_message(tls_hello, &spec);
+    struct builder *hello = builder_new();
+    tls_to_dtls_client_hello(tls_hello, hello, 0xfefd);
+    struct builder *datagram = builder_new();
+    put_dtls_record(datagram, hello, 0xfeff, 0, (uint32_t)hello->len - 4);
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    ck_assert(tls_inspect_datagram(0, datagram->data, (uint32_t)datagram->len, &facts));
+    ck_assert(facts.client_hello_seen);
+    ck_assert(facts.is_dtls);
+    ck_assert_uint_eq(facts.offered_max_version, 0xfefc);
+    ck_assert_str_eq(facts.sni, "pump-7.example");
+    ck_assert_str_eq(facts.alpn, "coaps");
+    /* the same hello from the server side, or cut anywhere: nothing */
+    struct tls_facts other;
+    memset(&other, 0, sizeof(other));
+    ck_assert(tls_inspect_datagram(1, datagram->data, (uint32_t)datagram->len, &other));
+    ck_assert(!other.client_hello_seen);
+    for (uint32_t k = 0; k < datagram->len; k++) {
+        memset(&other, 0, sizeof(other));
+        ck_assert_int_eq(tls_inspect_datagram(0, datagram->data, k, &other), 0);
+        assert_no_facts(&other);
+    }
+    /* fragmented: the first fragment alone is not parsed */
+    struct builder *fragments = builder_new();
+    put_dtls_record(fragments, hello, 0xfefd, 0, 50);
+    put_dtls_record(fragments, hello, 0xfefd, 50, (uint32_t)hello->len - 4 - 50);
+    memset(&other, 0, sizeof(other));
+    ck_assert(tls_inspect_datagram(0, fragments->data, (uint32_t)fragments->len, &other));
+    ck_assert(!other.client_hello_seen);
+    ck_assert(other.is_dtls);
+
+    /* ServerHello selecting DTLS 1.3, then an unfragmented Certificate */
+    struct stream_file *der = load_file("cert_ec256.der");
+    const struct stream_file *chain[] = {der};
+    struct builder *server_hello = builder_new();
+    build_server_hello_alpn(server_hello, 0xfefd, 0x1301, 0xfefc, false, "coaps");
+    struct builder *certificate = builder_new();
+    build_certificate_message(certificate, chain, 1);
+    datagram->len = 0;
+    put_dtls_record(datagram, server_hello, 0xfefd, 0, (uint32_t)server_hello->len - 4);
+    put_dtls_record(datagram, certificate, 0xfefd, 0, (uint32_t)certificate->len - 4);
+    ck_assert(tls_inspect_datagram(1, datagram->data, (uint32_t)datagram->len, &facts));
+    ck_assert(facts.server_hello_seen);
+    ck_assert_uint_eq(facts.version, 0xfefc);
+    ck_assert_str_eq(tls_version_name(facts.version), "DTLSv1.3");
+    ck_assert_uint_eq(facts.cipher_suite, 0x1301);
+    ck_assert_str_eq(facts.alpn, "coaps");
+    const struct cert_expect want = {"EC", 256, "ECDSA-SHA256", false, true, 1748736000,
+                                     1811808000, "ecg-gateway.example.test",
+                                     "ecg-gateway.example.test", 1};
+    assert_certificate(&facts.certificate, &want);
+    /* a TLS-versioned hello inside DTLS records is malformed */
+    server_hello->len = 0;
+    build_server_hello_message(server_hello, 0x0303, 0x1301, 0, false);
+    datagram->len = 0;
+    put_dtls_record(datagram, server_hello, 0xfefd, 0, (uint32_t)server_hello->len - 4);
+    memset(&other, 0, sizeof(other));
+    ck_assert(tls_inspect_datagram(1, datagram->data, (uint32_t)datagram->len, &other));
+    ck_assert(!other.server_hello_seen);
+
+    /* not DTLS: TLS records, DNS, garbage, bad arguments */
+    struct builder *tls_record = server_hello_record(0x0303, 0x1301, 0, false);
+    memset(&other, 0, sizeof(other));
+    ck_assert(!tls_inspect_datagram(1, tls_record->data, (uint32_t)tls_record->len, &other));
+    static const uint8_t dns[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+    ck_assert(!tls_inspect_datagram(0, dns, sizeof(dns), &other));
+    ck_assert(!tls_inspect_datagram(0, NULL, 0, &other));
+    ck_assert(!tls_inspect_datagram(0, NULL, 20, &other));
+    ck_assert(!tls_inspect_datagram(2, datagram->data, (uint32_t)datagram->len, &other));
+    ck_assert(!tls_inspect_datagram(0, datagram->data, (uint32_t)datagram->len, NULL));
+    assert_no_facts(&other);
+    free(tls_record);
+    free(tls_hello);
+    free(hello);
+    free(datagram);
+    free(fragments);
+    free(der);
+    free(server_hello);
+    free(certificate);
+}
+END_TEST
+
 static Suite *inspect_tls_suite(void)
 {
     Suite *s = suite_create("inspect_tls");
@@ -1296,7 +2034,25 @@ static Suite *inspect_tls_suite(void)
     tcase_add_test(built, test_sslv2_server_hello);
     tcase_add_test(built, test_stream_cap);
     tcase_add_test(built, test_alert_before_hello);
+    tcase_add_test(built, test_alpn);
     suite_add_tcase(s, built);
+
+    TCase *certificates = tcase_create("certificates");
+    tcase_add_loop_test(certificates, test_x509_files, 0, DER_COUNT);
+    tcase_add_test(certificates, test_x509_malformed);
+    tcase_add_test(certificates, test_certificate_chain_built);
+    tcase_add_test(certificates, test_certificate_malformed);
+    tcase_add_test(certificates, test_certificate_oversized_declared);
+    tcase_add_test(certificates, test_truncated_certificate);
+    tcase_add_test(certificates, test_certificate_without_hello);
+    tcase_add_test(certificates, test_flight_without_certificate);
+    tcase_add_test(certificates, test_sslv2_server_certificate);
+    suite_add_tcase(s, certificates);
+
+    TCase *dtls = tcase_create("dtls");
+    tcase_add_test(dtls, test_dtls_capture);
+    tcase_add_test(dtls, test_dtls_built);
+    suite_add_tcase(s, dtls);
     return s;
 }
 
