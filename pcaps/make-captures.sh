@@ -7,7 +7,15 @@
 # the device's port would show). Every veth pair has both ends inside the
 # namespaces created here: nothing is connected to the host's network.
 #
-# Usage: pcaps/make-captures.sh [OUTPUT_DIR]        (as root; default: pcaps/)
+# Usage: pcaps/make-captures.sh [--only reference|crypto] [OUTPUT_DIR]
+#        (as root; default: both sets, into pcaps/)
+#
+# Two sets of captures: "reference" (reference.pcap and its parts, matrix
+# reference-matrix.json) and "crypto" (obsolete TLS, weak suites and
+# certificates, cleartext logins of FTP, SNMP, LDAP, POP3, IMAP, SMTP, Telnet
+# and HTTP: crypto.pcap and its parts, matrix crypto-matrix.json).
+# `--only crypto` regenerates the crypto set and leaves every reference file
+# untouched (and the other way round).
 #
 # Topology (see README.md):
 #
@@ -20,6 +28,9 @@
 #            10.10.2.7 intranet web (80, 8443)           02:00:c6:33:64:01
 #            10.10.2.9 undeclared web (8080)             |
 #            10.10.0.53 dns (dnsmasq)           fxa-inet eth0 02:00:c6:33:64:0a
+#            crypto set: 10.10.2.21 ftp, .23 telnet,
+#            .25 mail (pop3 110, imap 143, smtp 587), .61 snmp agent,
+#            .89 ldap, .31-.38 TLS lab (443)
 #                                                     198.51.100.10 vendor cloud (443)
 #                                                     203.0.113.50  Internet client
 #                                                     203.0.113.80  undeclared cloud (443)
@@ -27,7 +38,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
-OUT=${1:-$HERE}
+OUT=$HERE
+ONLY=all
 readonly CERTS=$HERE/certs
 
 readonly NS_DEV=fxa-dev NS_SRV=fxa-srv NS_RTR=fxa-rtr NS_INET=fxa-inet NS_SW=fxa-sw
@@ -38,10 +50,42 @@ readonly PACS_IP=10.10.2.5 WEB_IP=10.10.2.7 OTHER_IP=10.10.2.9 DNS_IP=10.10.0.53
 readonly GW_IP=10.10.0.1
 readonly CLOUD_IP=198.51.100.10 INET_CLIENT_IP=203.0.113.50 ROGUE_IP=203.0.113.80
 readonly WAN_GW=198.51.100.1
+# Crypto set: one address per server (and per TLS lab scenario), so that each
+# capture is its own aggregated finding in crypto.pcap.
+readonly FTP_IP=10.10.2.21 TELNET_IP=10.10.2.23 MAIL_IP=10.10.2.25 SNMP_IP=10.10.2.61
+readonly LDAP_IP=10.10.2.89
+readonly LAB_TLS11_IP=10.10.2.31 LAB_3DES_IP=10.10.2.32 LAB_NULL_IP=10.10.2.33
+readonly LAB_ANON_IP=10.10.2.34 LAB_RSA1024_IP=10.10.2.35 LAB_SHA1_IP=10.10.2.36
+readonly LAB_SELFSIGNED_IP=10.10.2.37 LAB_EXPIRED_IP=10.10.2.38
+readonly CRYPTO_SRV_IPS=("$FTP_IP" "$TELNET_IP" "$MAIL_IP" "$SNMP_IP" "$LDAP_IP"
+    "$LAB_TLS11_IP" "$LAB_3DES_IP" "$LAB_NULL_IP" "$LAB_ANON_IP" "$LAB_RSA1024_IP"
+    "$LAB_SHA1_IP" "$LAB_SELFSIGNED_IP" "$LAB_EXPIRED_IP")
+# Debian's own interpreter: it sees the python3-* packages (pyftpdlib,
+# aiosmtpd), whatever python3 comes first in PATH.
+readonly DEB_PYTHON=/usr/bin/python3
+# The device's default ephemeral port range, restored after a fixed-port client.
+readonly DEV_PORT_RANGE="32768 60999"
+
+# Planted secrets of the crypto set: distinctive test values ("planted") that
+# the tests assert never appear in any output. Listed in README.md.
+readonly PLANTED_HTTP_USER=biomed PLANTED_HTTP_PASS=Xq7-planted-Secret
+readonly PLANTED_FTP_USER=pumplogs PLANTED_FTP_PASS=ftp-planted-Kt4w9
+readonly PLANTED_FTP_WRONG_PASS=ftp-planted-wrong-Zr83
+readonly PLANTED_COMMUNITY=h0sp-planted-community
+readonly LDAP_BASE=dc=hopital,dc=example
+readonly PLANTED_LDAP_DN=cn=admin,$LDAP_BASE PLANTED_LDAP_PASS=ldap-planted-Vb8q2
+readonly PLANTED_POP3_USER=biomed-pop PLANTED_POP3_PASS=pop3-planted-Hj2m6
+readonly PLANTED_IMAP_USER=biomed-imap PLANTED_IMAP_PASS=imap-planted-Nc5t1
+readonly PLANTED_SMTP_USER=biomed-smtp PLANTED_SMTP_PASS=smtp-planted-Rw5e7
+readonly PLANTED_TELNET_USER=biomed PLANTED_TELNET_PASS=telnet-planted-Lp3x4
 
 # Captures in the order they are made; reference.pcap merges them all.
 readonly CAPTURES=(dns tls12 tls13 tls10 tls-client13-server10 http http-basic-auth
     undeclared inbound-public internet-outbound internet-undeclared)
+# The crypto set, in the order it is made; crypto.pcap merges them all.
+readonly CRYPTO_CAPTURES=(tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 cert-sha1
+    cert-selfsigned cert-expired http-basic-auth-planted ftp-login ftp-refused snmp-public
+    snmp-planted ldap-bind pop3-login imap-login smtp-auth telnet-login)
 
 WORK=
 CREATED_NS=()
@@ -84,6 +128,23 @@ check_environment() {
         pkg=${entry#*:}
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
     done
+    if [[ $ONLY != reference ]]; then
+        for entry in gnutls-serv:gnutls-bin gnutls-cli:gnutls-bin slapd:slapd slapadd:slapd \
+            ldapsearch:ldap-utils dovecot:dovecot-core snmpd:snmpd snmpget:snmp \
+            telnet:telnet expect:expect inetutils-inetd:inetutils-inetd \
+            /usr/sbin/telnetd:inetutils-telnetd /usr/lib/dovecot/pop3:dovecot-pop3d \
+            /usr/lib/dovecot/imap:dovecot-imapd "$DEB_PYTHON":python3; do
+            tool=${entry%%:*}
+            pkg=${entry#*:}
+            command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
+        done
+        for entry in pyftpdlib:python3-pyftpdlib aiosmtpd:python3-aiosmtpd; do
+            tool=${entry%%:*}
+            pkg=${entry#*:}
+            "$DEB_PYTHON" -c "import $tool" >/dev/null 2>&1 ||
+                missing+=("python module $tool (Debian package $pkg)")
+        done
+    fi
     if ((${#missing[@]})); then
         die "missing tools: ${missing[*]}"
     fi
@@ -213,6 +274,11 @@ build_topology() {
     for ns in "$PACS_IP" "$WEB_IP" "$OTHER_IP" "$DNS_IP"; do
         ip -n "$NS_SRV" addr add "$ns/16" dev eth0
     done
+    if [[ $ONLY != reference ]]; then
+        for ns in "${CRYPTO_SRV_IPS[@]}"; do
+            ip -n "$NS_SRV" addr add "$ns/16" dev eth0
+        done
+    fi
     ip -n "$NS_SRV" route add default via "$GW_IP"
 
     ip -n "$NS_RTR" addr add "$GW_IP/16" dev lan0
@@ -241,16 +307,18 @@ flush_neighbours() {
 # Test-only PKI: a CA and one leaf per TLS server (RSA 2048, SHA-256, 390
 # days: under nDPI's 395-day "validity too long" threshold). Regenerated when
 # missing or expiring within 30 days.
+# $1 file name, $2 DNS names (comma-separated), optional $3 RSA bits (2048)
+# and $4 signature digest (sha256): the crypto set's weak leaves use them.
 make_leaf() {
-    local name=$1 san=$2
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$CERTS/$name.key" \
+    local name=$1 san=$2 bits=${3:-2048} digest=${4:-sha256}
+    openssl req -new -newkey "rsa:$bits" -nodes -keyout "$CERTS/$name.key" \
         -subj "/O=fluxaudit TEST ONLY/CN=${san%%,*}" -out "$WORK/$name.csr" 2>/dev/null
     printf '%s\n' "subjectAltName=DNS:${san//,/,DNS:}" "basicConstraints=critical,CA:FALSE" \
         "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
         >"$WORK/$name.ext"
     openssl x509 -req -in "$WORK/$name.csr" -CA "$CERTS/test-ca.crt" \
         -CAkey "$CERTS/test-ca.key" -set_serial "0x$(openssl rand -hex 8)" -days 390 \
-        -sha256 -extfile "$WORK/$name.ext" -out "$CERTS/$name.crt" 2>/dev/null
+        "-$digest" -extfile "$WORK/$name.ext" -out "$CERTS/$name.crt" 2>/dev/null
 }
 
 ensure_certs() {
@@ -272,6 +340,74 @@ ensure_certs() {
     make_leaf web web.hopital.example
     make_leaf cloud upload.vendor.example
     make_leaf rogue telemetry.analytics.example
+}
+
+# The crypto set's certificates (test-only, see certs/README.md): a sound
+# leaf for the TLS lab, then one weakness each. All RSA 2048 / SHA-256 /
+# CA-issued / 390 days unless the name says otherwise.
+make_expired_leaf() {
+    local name=$1 san=$2 ca=$WORK/expired-ca
+    mkdir -p "$ca"
+    : >"$ca/index.txt"
+    printf '%s\n' '[ ca ]' 'default_ca = test_ca' '[ test_ca ]' "database = $ca/index.txt" \
+        "new_certs_dir = $ca" 'rand_serial = yes' 'default_md = sha256' \
+        'policy = policy_any' 'unique_subject = no' '[ policy_any ]' \
+        'organizationName = optional' 'commonName = supplied' >"$ca/ca.cnf"
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$CERTS/$name.key" \
+        -subj "/O=fluxaudit TEST ONLY/CN=$san" -out "$WORK/$name.csr" 2>/dev/null
+    printf '%s\n' "subjectAltName=DNS:$san" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+        >"$WORK/$name.ext"
+    # Valid for the whole of 2024 only: expired at any capture time since.
+    openssl ca -batch -notext -config "$ca/ca.cnf" -cert "$CERTS/test-ca.crt" \
+        -keyfile "$CERTS/test-ca.key" -startdate 20240101000000Z -enddate 20241231235959Z \
+        -extfile "$WORK/$name.ext" -in "$WORK/$name.csr" -out "$CERTS/$name.crt" 2>/dev/null
+}
+
+make_selfsigned_leaf() {
+    local name=$1 san=$2
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 390 \
+        -keyout "$CERTS/$name.key" -out "$CERTS/$name.crt" \
+        -subj "/O=fluxaudit TEST ONLY/CN=$san" -addext "subjectAltName=DNS:$san" \
+        -addext "basicConstraints=critical,CA:FALSE" \
+        -addext "keyUsage=critical,digitalSignature,keyEncipherment" \
+        -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+}
+
+# True when certificate $1 must be made again: missing, not issued by the
+# current test CA (ensure_certs may have renewed it), or (unless $2 is
+# "expired") expiring within 30 days.
+crypto_cert_stale() {
+    local f=$1 kind=${2:-} ca=$CERTS/test-ca.crt
+    [[ -s $CERTS/$f.crt && -s $CERTS/$f.key ]] || return 0
+    [[ $kind == selfsigned ]] && ca=$CERTS/$f.crt
+    openssl verify -no_check_time -auth_level 0 -CAfile "$ca" "$CERTS/$f.crt" >/dev/null 2>&1 ||
+        return 0
+    [[ $kind == expired ]] && return 1
+    ! openssl x509 -checkend 2592000 -noout -in "$CERTS/$f.crt" >/dev/null
+}
+
+ensure_crypto_certs() {
+    if crypto_cert_stale lab; then
+        log "generating test-only certificate lab"
+        make_leaf lab '*.lab.hopital.example'
+    fi
+    if crypto_cert_stale weak-rsa1024; then
+        log "generating test-only certificate weak-rsa1024 (RSA 1024)"
+        make_leaf weak-rsa1024 rsa1024.lab.hopital.example 1024
+    fi
+    if crypto_cert_stale weak-sha1; then
+        log "generating test-only certificate weak-sha1 (SHA-1 signature)"
+        make_leaf weak-sha1 sha1.lab.hopital.example 2048 sha1
+    fi
+    if crypto_cert_stale selfsigned selfsigned; then
+        log "generating test-only certificate selfsigned"
+        make_selfsigned_leaf selfsigned selfsigned.lab.hopital.example
+    fi
+    if crypto_cert_stale expired expired; then
+        log "generating test-only certificate expired (valid in 2024 only)"
+        make_expired_leaf expired expired.lab.hopital.example
+    fi
 }
 
 # ---------------------------------------------------------------- capture
@@ -327,16 +463,20 @@ tls_server() {
 # The device sends one line over TLS, waits for the server's answer, then
 # closes (close_notify both ways, then FIN). $1 server address, $2 port,
 # $3 SNI, $4 fixed client port, then s_client options.
+# TLS_CLIENT_STRICT=0 lets the handshake go on when the certificate does not
+# verify (self-signed, expired), as many devices do.
+TLS_CLIENT_STRICT=1
 tls_client() {
     local addr=$1 port=$2 sni=$3 cport=$4 line="STATUS infusion-gw-1 pump-bay-4 OK"
-    local fifo=$WORK/s_client.in out=$WORK/s_client.out pid
+    local fifo=$WORK/s_client.in out=$WORK/s_client.out pid strict=-verify_return_error
+    ((TLS_CLIENT_STRICT)) || strict=-verify_quiet
     shift 4
     rm -f "$fifo"
     mkfifo "$fifo"
     : >"$out"
     ip netns exec "$NS_DEV" openssl s_client -connect "$addr:$port" -bind "$DEV_IP:$cport" \
         -servername "$sni" -verify_hostname "$sni" -CAfile "$CERTS/test-ca.crt" \
-        -verify_return_error "$@" <"$fifo" >"$out" 2>&1 &
+        "$strict" "$@" <"$fifo" >"$out" 2>&1 &
     pid=$!
     BG_PIDS+=("$pid")
     exec 3>"$fifo"
@@ -456,6 +596,426 @@ scenario_internet() {
     wait_bg "$LAST_PID" 10 || die "rogue s_server failed"
 }
 
+# ---------------------------------------------------------------- crypto set
+
+# Narrows the device's ephemeral port range to the single port $1, for the
+# clients that cannot choose their source port (ldapsearch, snmpget, telnet,
+# gnutls-cli): every file keeps the same shape from run to run.
+dev_port_pin() {
+    ip netns exec "$NS_DEV" sysctl -qw net.ipv4.ip_local_port_range="$1 $1"
+}
+
+dev_port_unpin() {
+    ip netns exec "$NS_DEV" sysctl -qw net.ipv4.ip_local_port_range="$DEV_PORT_RANGE"
+}
+
+# Runs "$@" in the device's namespace from source port $1.
+dev_exec_from_port() {
+    local port=$1 rc=0
+    shift
+    dev_port_pin "$port"
+    ip netns exec "$NS_DEV" "$@" || rc=$?
+    dev_port_unpin
+    return "$rc"
+}
+
+# One OpenSSL TLS exchange with a lab server: $1 capture, $2 server address,
+# $3 SNI, $4 client port, $5 s_client options (word-split), $6 certificate,
+# then s_server options. The certificate travels in clear only up to TLS 1.2,
+# so the certificate scenarios pin TLS 1.2.
+scenario_lab_tls() {
+    local name=$1 addr=$2 sni=$3 cport=$4 client_opts=$5 cert=$6
+    shift 6
+    tls_server "$NS_SRV" "$addr" 443 "$cert" "$@"
+    start_capture "$name"
+    # shellcheck disable=SC2086 # client_opts is a list of options
+    tls_client "$addr" 443 "$sni" "$cport" $client_opts
+    stop_capture "$name"
+    wait_bg "$LAST_PID" 10 || die "s_server failed in $name: $(cat "$WORK/s_server-443.log")"
+}
+
+# TLS_RSA_WITH_3DES_EDE_CBC_SHA: Debian's OpenSSL 3 is built without any
+# (3)DES suite, GnuTLS still negotiates it when asked explicitly.
+scenario_tls_3des() {
+    local prio='NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+3DES-CBC:-KX-ALL:+RSA:-MAC-ALL:+SHA1'
+    local line="STATUS infusion-gw-1 pump-bay-4 OK" fifo=$WORK/gnutls.in out=$WORK/gnutls.out
+    local srv cli
+    start_bg "$NS_SRV" gnutls-serv gnutls-serv --echo --port 443 --priority "$prio" \
+        --x509certfile "$CERTS/lab.crt" --x509keyfile "$CERTS/lab.key"
+    srv=$LAST_PID
+    # gnutls-serv has no bind address: it listens on every address of fxa-srv.
+    wait_listen "$NS_SRV" tcp 0.0.0.0 443
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    : >"$out"
+    start_capture tls12-3des
+    dev_port_pin 41112
+    ip netns exec "$NS_DEV" gnutls-cli --port 443 --priority "$prio" \
+        --x509cafile "$CERTS/test-ca.crt" --sni-hostname 3des.lab.hopital.example \
+        --verify-hostname 3des.lab.hopital.example "$LAB_3DES_IP" <"$fifo" >"$out" 2>&1 &
+    cli=$!
+    BG_PIDS+=("$cli")
+    exec 3>"$fifo"
+    printf '%s\n' "$line" >&3
+    if ! wait_for_text "$out" "$line" 10; then
+        exec 3>&-
+        die "no TLS answer from gnutls-serv: $(tail -n 5 "$out")"
+    fi
+    exec 3>&- # EOF on stdin: gnutls-cli sends close_notify and closes
+    wait_bg "$cli" 10 || die "gnutls-cli failed: $(tail -n 5 "$out")"
+    dev_port_unpin
+    stop_capture tls12-3des
+    stop_bg "$srv"
+    grep -E '^- Description' "$out" | sed 's/^/    /' >&2 || true
+}
+
+scenario_crypto_tls() {
+    local legacy=(-cipher DEFAULT@SECLEVEL=0)
+    scenario_lab_tls tls11 "$LAB_TLS11_IP" tls11.lab.hopital.example 41111 \
+        "-tls1_1 ${legacy[*]}" lab -tls1_1 "${legacy[@]}"
+    scenario_tls_3des
+    scenario_lab_tls tls12-null "$LAB_NULL_IP" null.lab.hopital.example 41113 \
+        "-tls1_2 -cipher NULL-SHA256@SECLEVEL=0" lab -tls1_2 -cipher NULL-SHA256@SECLEVEL=0
+    # Anonymous Diffie-Hellman: no certificate at all (-nocert).
+    scenario_lab_tls tls12-anon "$LAB_ANON_IP" anon.lab.hopital.example 41114 \
+        "-tls1_2 -cipher aNULL@SECLEVEL=0" lab -tls1_2 -nocert -cipher aNULL@SECLEVEL=0
+
+    scenario_lab_tls cert-rsa1024 "$LAB_RSA1024_IP" rsa1024.lab.hopital.example 41121 \
+        "-tls1_2 ${legacy[*]}" weak-rsa1024 -tls1_2 "${legacy[@]}"
+    scenario_lab_tls cert-sha1 "$LAB_SHA1_IP" sha1.lab.hopital.example 41122 \
+        "-tls1_2 ${legacy[*]}" weak-sha1 -tls1_2 "${legacy[@]}"
+    # The device goes on when the certificate does not verify.
+    TLS_CLIENT_STRICT=0
+    scenario_lab_tls cert-selfsigned "$LAB_SELFSIGNED_IP" selfsigned.lab.hopital.example 41123 \
+        "-tls1_2" selfsigned -tls1_2
+    scenario_lab_tls cert-expired "$LAB_EXPIRED_IP" expired.lab.hopital.example 41124 \
+        "-tls1_2" expired -tls1_2
+    TLS_CLIENT_STRICT=1
+}
+
+# HTTP Basic with a non-default (planted) password, same server as http.pcap.
+scenario_http_planted() {
+    local pid
+    mkdir -p "$WORK/www/admin"
+    printf '{"ward":"ICU","pumps":8}\n' >"$WORK/www/admin/config.json"
+    start_bg "$NS_SRV" http-web python3 -m http.server 80 --bind "$WEB_IP" \
+        --directory "$WORK/www"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$WEB_IP" 80
+    start_capture http-basic-auth-planted
+    http_get "$WEB_IP" 80 web.hopital.example 41083 /admin/config.json \
+        -u "$PLANTED_HTTP_USER:$PLANTED_HTTP_PASS"
+    stop_capture http-basic-auth-planted
+    stop_bg "$pid"
+}
+
+# Python stdlib clients (ftplib, poplib, imaplib) from a fixed source port;
+# the password comes from FXA_PASSWORD, never from the command line.
+write_py_clients() {
+    cat >"$WORK/clients.py" <<'PY'
+import ftplib, imaplib, os, poplib, socket, sys
+
+kind, host, src, sport, user = sys.argv[1:6]
+password = os.environ["FXA_PASSWORD"]
+source = (src, int(sport))
+
+def connect(self, timeout):
+    return socket.create_connection((self.host, self.port), timeout, source_address=source)
+
+class POP3(poplib.POP3):
+    _create_socket = connect
+
+class IMAP4(imaplib.IMAP4):
+    _create_socket = connect
+
+if kind == "ftp":
+    ftp = ftplib.FTP()
+    ftp.connect(host, 21, timeout=10, source_address=source)
+    try:
+        ftp.login(user, password)
+        ftp.pwd()
+        ftp.voidcmd("TYPE I")
+        print("ftp login accepted, size", ftp.size("pump-bay-4.log"))
+    except ftplib.error_perm as err:
+        print("ftp login refused", str(err)[:3])
+    ftp.quit()
+elif kind == "pop3":
+    pop = POP3(host, 110, timeout=10)
+    pop.user(user)
+    reply = pop.pass_(password)
+    print("pop3", reply.decode()[:3], "messages", pop.stat()[0])
+    pop.quit()
+elif kind == "imap":
+    imap = IMAP4(host, 143, timeout=10)
+    typ, _ = imap.login(user, password)
+    imap.select("INBOX", readonly=True)
+    print("imap login", typ)
+    imap.logout()
+PY
+}
+
+scenario_ftp() {
+    local pid
+    mkdir -p "$WORK/ftp"
+    printf 'pump-bay-4 infusion log (TEST ONLY)\n' >"$WORK/ftp/pump-bay-4.log"
+    start_bg "$NS_SRV" ftpd "$DEB_PYTHON" -m pyftpdlib -i "$FTP_IP" -p 21 -d "$WORK/ftp" \
+        -u "$PLANTED_FTP_USER" -P "$PLANTED_FTP_PASS"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$FTP_IP" 21
+
+    # Control connection only (PWD, TYPE, SIZE): no data connection, whose
+    # passive port would be a flow of its own.
+    start_capture ftp-login
+    FXA_PASSWORD=$PLANTED_FTP_PASS ip netns exec "$NS_DEV" "$DEB_PYTHON" "$WORK/clients.py" \
+        ftp "$FTP_IP" "$DEV_IP" 41021 "$PLANTED_FTP_USER" >"$WORK/ftp.out" 2>&1 ||
+        die "ftp client failed: $(cat "$WORK/ftp.out")"
+    grep -q 'ftp login accepted' "$WORK/ftp.out" || die "ftp login: $(cat "$WORK/ftp.out")"
+    stop_capture ftp-login
+
+    start_capture ftp-refused
+    FXA_PASSWORD=$PLANTED_FTP_WRONG_PASS ip netns exec "$NS_DEV" "$DEB_PYTHON" \
+        "$WORK/clients.py" ftp "$FTP_IP" "$DEV_IP" 41022 "$PLANTED_FTP_USER" \
+        >"$WORK/ftp.out" 2>&1 || die "ftp client failed: $(cat "$WORK/ftp.out")"
+    grep -q 'ftp login refused 530' "$WORK/ftp.out" || die "ftp refusal: $(cat "$WORK/ftp.out")"
+    stop_capture ftp-refused
+    stop_bg "$pid"
+}
+
+# snmpget of sysDescr.0 and sysName.0 ($1 capture, $2 client port, $3 community).
+snmp_get() {
+    local name=$1 cport=$2 community=$3
+    start_capture "$name"
+    dev_exec_from_port "$cport" env SNMP_PERSISTENT_DIR="$WORK/snmp-client" MIBS= \
+        snmpget -v2c -c "$community" -On -r 0 -t 3 "$SNMP_IP" \
+        1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.5.0 >"$WORK/snmpget.out" 2>&1 ||
+        die "snmpget failed: $(cat "$WORK/snmpget.out")"
+    grep -q 'syringe-driver-7' "$WORK/snmpget.out" || die "snmpget: no sysName in the answer"
+    stop_capture "$name"
+}
+
+scenario_snmp() {
+    local pid
+    mkdir -p "$WORK/snmp" "$WORK/snmp-client"
+    printf '%s\n' "agentAddress udp:$SNMP_IP:161" "rocommunity public $DEV_IP" \
+        "rocommunity $PLANTED_COMMUNITY $DEV_IP" 'sysName syringe-driver-7' \
+        'sysDescr Acme syringe driver SD-7, firmware 3.2 (TEST ONLY)' \
+        'sysLocation Reanimation, local technique 4' 'sysContact biomed (TEST ONLY)' \
+        'sysServices 72' >"$WORK/snmp/snmpd.conf"
+    chmod 600 "$WORK/snmp/snmpd.conf"
+    start_bg "$NS_SRV" snmpd env SNMP_PERSISTENT_DIR="$WORK/snmp" MIBS= \
+        snmpd -f -Lo -C -c "$WORK/snmp/snmpd.conf" -p "$WORK/snmp/snmpd.pid"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" udp "$SNMP_IP" 161
+    # The factory default community (public), then a planted one.
+    snmp_get snmp-public 40161 public
+    snmp_get snmp-planted 40162 "$PLANTED_COMMUNITY"
+    stop_bg "$pid"
+}
+
+scenario_ldap() {
+    local pid dir=$WORK/ldap
+    mkdir -p "$dir/db"
+    printf '%s\n' 'include /etc/ldap/schema/core.schema' "pidfile $dir/slapd.pid" \
+        "argsfile $dir/slapd.args" 'modulepath /usr/lib/ldap' 'moduleload back_mdb' \
+        'database mdb' 'maxsize 10485760' "suffix \"$LDAP_BASE\"" \
+        "rootdn \"$PLANTED_LDAP_DN\"" "rootpw $PLANTED_LDAP_PASS" "directory $dir/db" \
+        >"$dir/slapd.conf"
+    chmod 600 "$dir/slapd.conf"
+    printf '%s\n' "dn: $LDAP_BASE" 'objectClass: dcObject' 'objectClass: organization' \
+        'o: CH Exemple (TEST ONLY)' 'dc: hopital' '' "dn: ou=devices,$LDAP_BASE" \
+        'objectClass: organizationalUnit' 'ou: devices' >"$dir/base.ldif"
+    slapadd -q -f "$dir/slapd.conf" -l "$dir/base.ldif" >"$WORK/slapadd.log" 2>&1 ||
+        die "slapadd failed: $(cat "$WORK/slapadd.log")"
+    # -d 0: stay in the foreground (any -d does), log nothing.
+    start_bg "$NS_SRV" slapd slapd -d 0 -f "$dir/slapd.conf" -h "ldap://$LDAP_IP:389/"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$LDAP_IP" 389
+    start_capture ldap-bind
+    dev_exec_from_port 41389 env LDAPNOINIT=1 ldapsearch -x -LLL -H "ldap://$LDAP_IP:389" \
+        -D "$PLANTED_LDAP_DN" -w "$PLANTED_LDAP_PASS" -b "$LDAP_BASE" -s one \
+        '(objectClass=organizationalUnit)' ou >"$WORK/ldapsearch.out" 2>&1 ||
+        die "ldapsearch failed: $(cat "$WORK/ldapsearch.out")"
+    grep -q "^dn: ou=devices,$LDAP_BASE" "$WORK/ldapsearch.out" ||
+        die "ldapsearch: no entry in the answer"
+    stop_capture ldap-bind
+    stop_bg "$pid"
+}
+
+# Dovecot (POP3 110, IMAP 143), plain text allowed, users in a passwd-file.
+scenario_mail() {
+    local pid dir=$WORK/dovecot
+    mkdir -p "$dir/mail"
+    # Dovecot's unprivileged processes (dovecot, dovenull, nobody) must reach it.
+    chmod 711 "$WORK"
+    chmod 755 "$dir"
+    chown nobody:nogroup "$dir/mail"
+    printf '%s\n' "$PLANTED_POP3_USER:{PLAIN}$PLANTED_POP3_PASS::::::" \
+        "$PLANTED_IMAP_USER:{PLAIN}$PLANTED_IMAP_PASS::::::" >"$dir/users"
+    chown root:dovecot "$dir/users"
+    chmod 640 "$dir/users"
+    printf '%s\n' 'protocols = pop3 imap' "listen = $MAIL_IP" "base_dir = $dir/run" \
+        "state_dir = $dir/state" "log_path = $WORK/dovecot.log" 'ssl = no' \
+        'disable_plaintext_auth = no' 'auth_mechanisms = plain login' \
+        'mail_location = maildir:~/Maildir' 'first_valid_uid = 1' \
+        'login_greeting = Dovecot ready.' \
+        'passdb {' '  driver = passwd-file' "  args = scheme=PLAIN $dir/users" '}' \
+        'userdb {' '  driver = static' "  args = uid=nobody gid=nogroup home=$dir/mail/%u" '}' \
+        >"$dir/dovecot.conf"
+    start_bg "$NS_SRV" dovecot dovecot -F -c "$dir/dovecot.conf"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$MAIL_IP" 110
+    wait_listen "$NS_SRV" tcp "$MAIL_IP" 143
+
+    start_capture pop3-login
+    FXA_PASSWORD=$PLANTED_POP3_PASS ip netns exec "$NS_DEV" "$DEB_PYTHON" "$WORK/clients.py" \
+        pop3 "$MAIL_IP" "$DEV_IP" 41110 "$PLANTED_POP3_USER" >"$WORK/pop3.out" 2>&1 ||
+        die "pop3 client failed: $(cat "$WORK/pop3.out")"
+    grep -q '^pop3 +OK' "$WORK/pop3.out" || die "pop3 login: $(cat "$WORK/pop3.out")"
+    stop_capture pop3-login
+
+    start_capture imap-login
+    FXA_PASSWORD=$PLANTED_IMAP_PASS ip netns exec "$NS_DEV" "$DEB_PYTHON" "$WORK/clients.py" \
+        imap "$MAIL_IP" "$DEV_IP" 41143 "$PLANTED_IMAP_USER" >"$WORK/imap.out" 2>&1 ||
+        die "imap client failed: $(cat "$WORK/imap.out")"
+    grep -q '^imap login OK' "$WORK/imap.out" || die "imap login: $(cat "$WORK/imap.out")"
+    stop_capture imap-login
+    stop_bg "$pid"
+}
+
+# aiosmtpd on the submission port with AUTH over plain text (the default
+# requires TLS first); curl authenticates and sends one message.
+scenario_smtp() {
+    local pid
+    cat >"$WORK/smtpd.py" <<'PY'
+import asyncio, os, sys
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+host, user = sys.argv[1], sys.argv[2].encode()
+password = os.environ["FXA_PASSWORD"].encode()
+
+class Handler:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 2.0.0 Ok: queued"
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and \
+        auth_data.login == user and auth_data.password == password
+    return AuthResult(success=ok)
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(Handler(), hostname="mail.hopital.example", authenticator=authenticator,
+                     auth_require_tls=False, auth_required=True), host, 587)
+    await server.serve_forever()
+
+asyncio.run(main())
+PY
+    printf '%s\r\n' 'From: infusion-gw-1 <biomed-smtp@hopital.example>' \
+        'To: pharmacie@hopital.example' 'Subject: pump-bay-4 maintenance due' '' \
+        'Pump bay 4: preventive maintenance due (TEST ONLY).' >"$WORK/mail.txt"
+    start_bg "$NS_SRV" smtpd env FXA_PASSWORD="$PLANTED_SMTP_PASS" "$DEB_PYTHON" \
+        "$WORK/smtpd.py" "$MAIL_IP" "$PLANTED_SMTP_USER"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$MAIL_IP" 587
+    start_capture smtp-auth
+    # The URL path is the EHLO name (else curl sends the build host's name).
+    ip netns exec "$NS_DEV" curl -sS --max-time 10 --local-port 41587 \
+        --mail-from biomed-smtp@hopital.example --mail-rcpt pharmacie@hopital.example \
+        --user "$PLANTED_SMTP_USER:$PLANTED_SMTP_PASS" -T "$WORK/mail.txt" \
+        "smtp://$MAIL_IP:587/infusion-gw-1.hopital.example" >"$WORK/smtp.out" 2>&1 ||
+        die "curl smtp failed: $(cat "$WORK/smtp.out")"
+    stop_capture smtp-auth
+    stop_bg "$pid"
+}
+
+# inetutils telnetd under inetutils-inetd; instead of /bin/login (which would
+# need a host account) telnetd runs a test-only login program.
+scenario_telnet() {
+    local pid
+    {
+        printf '#!/bin/bash\n'
+        printf 'want_user=%q want_pass=%q\n' "$PLANTED_TELNET_USER" "$PLANTED_TELNET_PASS"
+        cat <<'SH'
+printf '\r\ninfusion-gw service console (TEST ONLY)\r\n\r\nlogin: '
+IFS= read -r user
+stty -echo
+printf 'Password: '
+IFS= read -r pass
+stty echo
+printf '\r\n'
+if [[ $user != "$want_user" || $pass != "$want_pass" ]]; then
+    printf 'Login incorrect\r\n'
+    exit 1
+fi
+printf 'Welcome, %s\r\npump-bay-4> ' "$user"
+while IFS= read -r cmd; do
+    case $cmd in
+    status) printf 'pump-bay-4 OK: 8 pumps, 0 alarms\r\npump-bay-4> ' ;;
+    exit) printf 'logout\r\n'; exit 0 ;;
+    *) printf 'unknown command\r\npump-bay-4> ' ;;
+    esac
+done
+SH
+    } >"$WORK/telnet-login"
+    chmod 700 "$WORK/telnet-login"
+    printf '%s\n' "$TELNET_IP:telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h -E $WORK/telnet-login" \
+        >"$WORK/inetd.conf"
+    cat >"$WORK/telnet.exp" <<'EXP'
+set timeout 10
+log_user 0
+spawn telnet $env(FXA_HOST)
+expect { "login: " {} timeout { exit 2 } }
+send "$env(FXA_USER)\r"
+expect { "Password: " {} timeout { exit 3 } }
+send "$env(FXA_PASSWORD)\r"
+expect { "pump-bay-4> " {} "Login incorrect" { exit 4 } timeout { exit 5 } }
+send "status\r"
+expect { "0 alarms" {} timeout { exit 6 } }
+send "exit\r"
+expect { eof {} timeout { exit 7 } }
+puts "telnet session done"
+EXP
+    # telnetd looks the client's name up: a private resolv.conf (bind-mounted in
+    # the mount namespace of `ip netns exec`, never on the host) sends the query
+    # to the loopback, where it fails at once, instead of towards the host's
+    # resolver through the router (an ARP for the gateway in the capture).
+    printf 'nameserver 127.0.0.1\n' >"$WORK/resolv.conf"
+    # shellcheck disable=SC2016 # $1..$3 are sh -c's own arguments
+    start_bg "$NS_SRV" inetd sh -c 'mount --bind "$1" /etc/resolv.conf &&
+        exec inetutils-inetd -d --pidfile="$2" "$3"' sh "$WORK/resolv.conf" "$WORK/inetd.pid" \
+        "$WORK/inetd.conf"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$TELNET_IP" 23
+    start_capture telnet-login
+    dev_exec_from_port 41023 env -i PATH="$PATH" TERM=vt100 HOME="$WORK" \
+        FXA_HOST="$TELNET_IP" FXA_USER="$PLANTED_TELNET_USER" \
+        FXA_PASSWORD="$PLANTED_TELNET_PASS" expect -f "$WORK/telnet.exp" \
+        >"$WORK/telnet.out" 2>&1 || die "telnet session failed: $(tail -n 3 "$WORK/telnet.out")"
+    stop_capture telnet-login
+    stop_bg "$pid"
+}
+
+make_crypto_set() {
+    write_py_clients
+    scenario_crypto_tls
+    scenario_http_planted
+    scenario_ftp
+    scenario_snmp
+    scenario_ldap
+    scenario_mail
+    scenario_smtp
+    scenario_telnet
+
+    local files=() c
+    for c in "${CRYPTO_CAPTURES[@]}"; do
+        files+=("$OUT/$c.pcap")
+    done
+    mergecap -F pcap -w "$OUT/crypto.pcap" "${files[@]}"
+    log "crypto.pcap: merged ${#files[@]} captures"
+    check_crypto_set
+}
+
 # ---------------------------------------------------------------- checks
 
 # With tshark: the ServerHello of $1 must carry version $2 (as tshark prints
@@ -480,14 +1040,145 @@ check_offered() {
     log "$name.pcap: ClientHello offers $got (checked)"
 }
 
-main() {
-    check_environment
-    mkdir -p "$OUT"
-    OUT=$(cd "$OUT" && pwd)
-    WORK=$(mktemp -d /tmp/fxa-captures.XXXXXX)
-    ensure_certs
-    build_topology
+# ---------------------------------------------------------------- crypto checks
 
+# Number of packets of capture $1 that match display filter $2.
+tshark_count() {
+    tshark -r "$OUT/$1.pcap" -Y "$2" 2>/dev/null | wc -l
+}
+
+# Capture $1 must hold at least one packet matching $2 ($3 says what).
+check_has() {
+    local name=$1 filter=$2 what=$3
+    (($(tshark_count "$name" "$filter") > 0)) || die "$name: no $what ($filter)"
+    log "$name.pcap: $what (checked)"
+}
+
+# Capture $1 must hold no packet matching $2.
+check_lacks() {
+    local name=$1 filter=$2 what=$3
+    (($(tshark_count "$name" "$filter") == 0)) || die "$name: unexpected $what ($filter)"
+    log "$name.pcap: no $what (checked)"
+}
+
+# The ServerHello of $1 must select version $2 and cipher suite $3.
+check_tls_suite() {
+    local name=$1 want="$2 $3" got
+    got=$(tshark -r "$OUT/$name.pcap" -Y 'tls.handshake.type == 2' -T fields \
+        -e tls.handshake.extensions.supported_version -e tls.handshake.version \
+        -e tls.handshake.ciphersuite 2>/dev/null |
+        awk -F'\t' '{ print ($1 != "" ? $1 : $2) " " $3 }')
+    [[ $got == "$want" ]] || die "$name: ServerHello '$got', expected '$want'"
+    log "$name.pcap: ServerHello $got (checked)"
+}
+
+# The server certificate in clear in $1, as openssl prints it ($2: options).
+wire_certificate() {
+    local name=$1
+    shift
+    tshark -r "$OUT/$name.pcap" -Y 'tls.handshake.type == 11' -T fields \
+        -e tls.handshake.certificate 2>/dev/null | head -n 1 | cut -d, -f1 | tr -d ':\n' |
+        "$DEB_PYTHON" -c 'import binascii, sys; sys.stdout.buffer.write(binascii.unhexlify(sys.stdin.read()))' |
+        openssl x509 -inform DER -noout "$@"
+}
+
+# The certificate of $1 printed with -text must contain the fixed string $2.
+check_cert() {
+    local name=$1 text=$2
+    wire_certificate "$name" -text | grep -qF -- "$text" ||
+        die "$name: the certificate on the wire lacks '$text'"
+    log "$name.pcap: certificate has '$text' (checked)"
+}
+
+check_crypto_set() {
+    local c size
+    for c in "${CRYPTO_CAPTURES[@]}" crypto; do
+        size=$(stat -c %s "$OUT/$c.pcap")
+        ((size < 102400)) || die "$c.pcap is $size bytes (at most 100 KB)"
+    done
+    if ! command -v tshark >/dev/null 2>&1; then
+        log "tshark absent: crypto captures not checked"
+        return 0
+    fi
+    check_tls_suite tls11 0x0302 0xc014
+    check_tls_suite tls12-3des 0x0303 0x000a
+    check_tls_suite tls12-null 0x0303 0x003b
+    check_tls_suite tls12-anon 0x0303 0x00a7
+    check_lacks tls12-anon 'tls.handshake.type == 11' "Certificate message"
+    check_tls_suite cert-rsa1024 0x0303 0xc030
+    check_cert cert-rsa1024 'Public-Key: (1024 bit)'
+    check_tls_suite cert-sha1 0x0303 0xc030
+    check_cert cert-sha1 'Signature Algorithm: sha1WithRSAEncryption'
+    check_tls_suite cert-selfsigned 0x0303 0xc030
+    check_cert cert-selfsigned 'Issuer: O = fluxaudit TEST ONLY, CN = selfsigned.lab'
+    check_tls_suite cert-expired 0x0303 0xc030
+    check_cert cert-expired 'Not After : Dec 31 23:59:59 2024 GMT'
+    check_has http-basic-auth-planted 'http.authorization' "Authorization header"
+    check_has http-basic-auth-planted 'http.response.code == 200' "200 answer"
+    check_has ftp-login 'ftp.request.command == "PASS"' "PASS command"
+    check_has ftp-login 'ftp.response.code == 230' "230 login accepted"
+    check_has ftp-refused 'ftp.response.code == 530' "530 login refused"
+    check_lacks ftp-refused 'ftp.response.code == 230' "230 answer"
+    check_has snmp-public 'snmp.community == "public" && snmp.get_response_element' \
+        "get-response with community public"
+    check_has snmp-planted "snmp.community == \"$PLANTED_COMMUNITY\" && snmp.get_response_element" \
+        "get-response with the planted community"
+    check_has ldap-bind 'ldap.bindRequest_element && ldap.simple' "simple bindRequest"
+    check_has ldap-bind 'ldap.bindResponse_element && ldap.resultCode == 0' "bind success"
+    check_has ldap-bind 'ldap.searchResEntry_element' "search result entry"
+    check_has pop3-login 'pop.request.command == "PASS"' "PASS command"
+    check_has pop3-login 'tcp.srcport == 110 && frame contains "+OK Logged in"' "+OK Logged in"
+    check_has imap-login 'imap.request.command == "LOGIN"' "LOGIN command"
+    check_has imap-login 'tcp.srcport == 143 && frame contains "Logged in"' "OK Logged in"
+    check_has smtp-auth 'smtp.req.command == "AUTH"' "AUTH command"
+    check_has smtp-auth 'smtp.response.code == 235' "235 authentication successful"
+    check_has smtp-auth 'smtp.response.code == 250 && frame contains "queued"' "message queued"
+    check_has telnet-login 'tcp.srcport == 23 && frame contains "Password:"' "password prompt"
+    check_has telnet-login 'tcp.srcport == 23 && frame contains "Welcome"' "login accepted"
+}
+
+
+usage() {
+    cat <<'USAGE'
+Usage: make-captures.sh [--only reference|crypto] [OUTPUT_DIR]   (as root)
+
+Regenerates the reference captures (reference set), the crypto captures
+(crypto set) or both (default) into OUTPUT_DIR (default: the script's
+directory, pcaps/). --only crypto leaves every file of the reference set
+untouched, and the other way round.
+USAGE
+}
+
+parse_args() {
+    local positional=0
+    while (($#)); do
+        case $1 in
+        --only)
+            (($# >= 2)) || die "--only needs a set: reference or crypto"
+            ONLY=$2
+            shift 2
+            ;;
+        --only=*)
+            ONLY=${1#--only=}
+            shift
+            ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        -*) die "unknown option $1 (see --help)" ;;
+        *)
+            ((positional++ == 0)) || die "more than one output directory given"
+            OUT=$1
+            shift
+            ;;
+        esac
+    done
+    [[ $ONLY == all || $ONLY == reference || $ONLY == crypto ]] ||
+        die "--only: unknown set '$ONLY' (reference or crypto)"
+}
+
+make_reference_set() {
     scenario_dns
     scenario_tls tls12 41012 "-tls1_2" -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
     scenario_tls tls13 41013 ""
@@ -513,6 +1204,20 @@ main() {
     check_tls internet-outbound 0x0303
     check_tls internet-undeclared 0x0304
     check_offered tls-client13-server10 0x0304
+}
+
+main() {
+    parse_args "$@"
+    check_environment
+    mkdir -p "$OUT"
+    OUT=$(cd "$OUT" && pwd)
+    WORK=$(mktemp -d /tmp/fxa-captures.XXXXXX)
+    ensure_certs
+    [[ $ONLY == reference ]] || ensure_crypto_certs
+    build_topology
+
+    [[ $ONLY == crypto ]] || make_reference_set
+    [[ $ONLY == reference ]] || make_crypto_set
     log "done: captures in $OUT"
 }
 
