@@ -1,15 +1,19 @@
 /* libFuzzer target for inspect_tls.
  *
  * The first byte picks the mode:
- *  - even: the rest is one stream prefix for tls_parse_records, direction
- *    from bit 1 (then parsed again as the other direction);
+ *  - 0b..00: the rest is one stream prefix for tls_parse_records, direction
+ *    from bit 2 (then parsed again as the other direction);
+ *  - 0b..10: the rest is DTLS datagrams for tls_inspect_datagram, each a
+ *    control byte (bit 0 direction), a length byte and up to that many bytes;
  *  - odd: the rest drives an inspector: 8 bytes of initial sequence numbers
  *    (client, server, big-endian), then segments, each a control byte (bit 0
  *    direction, bit 1 SYN, bits 2-3 how its sequence number moves: in order,
  *    back, ahead, anywhere), a length byte, an optional sequence byte or two
  *    and up to `length` payload bytes.
  * Invariants checked: consumed bytes within the input, "not TLS" consumes
- * nothing, facts strings terminated and made of hostname characters. */
+ * nothing, facts strings terminated, SNI made of hostname characters,
+ * ALPN and certificate strings of printable ASCII, a parsed certificate
+ * was seen, a non-DTLS datagram changes nothing. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +22,33 @@
 #include "fluxaudit/facts.h"
 #include "fluxaudit/inspect_tls.h"
 
+static void check_printable(const char *text, size_t size)
+{
+    size_t len = strnlen(text, size);
+    if (len == size)
+        abort();
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < 0x20 || text[i] > 0x7e)
+            abort();
+    }
+}
+
+static void check_certificate(const struct certificate_facts *cert)
+{
+    check_printable(cert->key_type, sizeof(cert->key_type));
+    check_printable(cert->signature, sizeof(cert->signature));
+    check_printable(cert->subject_cn, sizeof(cert->subject_cn));
+    check_printable(cert->issuer_cn, sizeof(cert->issuer_cn));
+    if (cert->parsed && !cert->seen)
+        abort();
+    if (!cert->parsed && (cert->key_bits != 0 || cert->self_signed || cert->key_type[0] != '\0'))
+        abort();
+}
+
 static void check_facts(const struct tls_facts *facts)
 {
+    check_printable(facts->alpn, sizeof(facts->alpn));
+    check_certificate(&facts->certificate);
     size_t len = strnlen(facts->sni, sizeof(facts->sni));
     if (len == sizeof(facts->sni))
         abort();
@@ -116,6 +145,24 @@ static void fuzz_inspector(const uint8_t *data, size_t len)
     tls_inspector_destroy(inspector);
 }
 
+static void fuzz_datagrams(const uint8_t *data, size_t len)
+{
+    struct fuzz_input in = {data, len, 0};
+    struct tls_facts facts;
+    memset(&facts, 0, sizeof(facts));
+    while (in.at < in.len) {
+        int direction = next_byte(&in) & 1;
+        uint32_t want = next_byte(&in);
+        uint32_t n = (uint32_t)(in.len - in.at) < want ? (uint32_t)(in.len - in.at) : want;
+        struct tls_facts before = facts;
+        if (!tls_inspect_datagram(direction, in.data + in.at, n, &facts) &&
+            memcmp(&before, &facts, sizeof(facts)) != 0)
+            abort();
+        in.at += n;
+    }
+    check_facts(&facts);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -127,8 +174,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_inspector(rest, rest_len);
         return 0;
     }
-    if (rest_len > TLS_STREAM_CAP)
-        rest_len = TLS_STREAM_CAP;
-    fuzz_parse(rest, (uint32_t)rest_len, (mode >> 1) & 1);
+    if (mode & 2) {
+        fuzz_datagrams(rest, rest_len);
+        return 0;
+    }
+    /* a little over the stream cap, so the message cap is reached too */
+    if (rest_len > TLS_STREAM_CAP + 8192)
+        rest_len = TLS_STREAM_CAP + 8192;
+    fuzz_parse(rest, (uint32_t)rest_len, (mode >> 2) & 1);
     return 0;
 }
