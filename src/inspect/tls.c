@@ -372,13 +372,13 @@ static enum tls_server_hello_kind tls_commit_server_hello(const struct tls_serve
     return TLS_SERVER_HELLO_FINAL;
 }
 
-/* Parses the first bytes (`have` of them; `complete` when that is the whole
- * message) of a Certificate message body into facts->certificate: the leaf
- * (first) certificate through GnuTLS, and the number of certificates
- * present in those bytes. The message is never trusted to be consistent:
- * a list length past the message, or an entry past the list, ends the walk
- * (what was complete before counts). */
-static void tls_parse_certificate_message(const uint8_t *body, uint32_t have, bool complete,
+/* Parses the first `have` bytes of a Certificate message body (all of it,
+ * or the prefix a cap let in) into facts->certificate: the leaf (first)
+ * certificate through GnuTLS, and the number of certificates whole in
+ * those bytes. The message is never trusted to be consistent: a list
+ * length past the bytes, or an entry past the list, ends the walk (what was
+ * whole before counts), bytes after the list are ignored. */
+static void tls_parse_certificate_message(const uint8_t *body, uint32_t have,
                                           struct tls_facts *facts)
 {
     struct certificate_facts certificate;
@@ -387,14 +387,12 @@ static void tls_parse_certificate_message(const uint8_t *body, uint32_t have, bo
     struct reader message = reader_make(body, have);
     uint32_t list_len = reader_be24(&message);
     size_t left = reader_left(&message);
-    if (complete && list_len > left)
-        list_len = (uint32_t)left; /* inconsistent: keep what is there */
     struct reader list = reader_sub(&message, list_len < left ? list_len : left);
     while (reader_left(&list) > 0) {
         uint32_t der_len = reader_be24(&list);
         const uint8_t *der = reader_bytes(&list, der_len);
         if (der == NULL)
-            break; /* cut by the cap or malformed */
+            break; /* cut by the cap, or malformed */
         if (certificate.chain_length == 0)
             x509_certificate_facts(der, der_len, &certificate); /* refuses > X509_DER_MAX */
         if (certificate.chain_length < UINT8_MAX)
@@ -411,7 +409,7 @@ static void tls_handshake_dispatch(struct tls_parser *parser, uint8_t type,
     uint32_t kept = parser->body_have < parser->body_keep ? parser->body_have : parser->body_keep;
     struct reader body = reader_make(parser->body, kept);
     if (type == TLS_HANDSHAKE_CERTIFICATE) {
-        tls_parse_certificate_message(parser->body, kept, kept == parser->body_len, facts);
+        tls_parse_certificate_message(parser->body, kept, facts);
         parser->status = TLS_PARSE_FINISHED; /* the leaf is all this inspector wants */
         return;
     }
@@ -942,7 +940,7 @@ static void tls_dtls_handshake(int direction, uint8_t type, struct reader *messa
         size_t len = reader_left(message);
         const uint8_t *body = reader_bytes(message, len);
         if (body != NULL)
-            tls_parse_certificate_message(body, (uint32_t)len, true, facts);
+            tls_parse_certificate_message(body, (uint32_t)len, facts);
     }
 }
 
