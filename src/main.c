@@ -57,6 +57,9 @@ struct options {
     const char *matrix_path;
     const char *rules_path;
     const char *report_path;
+    const char *html_path;
+    const char *csv_path;
+    const char *syslog_target;  /* a file, or "unix:PATH" for a local datagram socket */
     const char *interface;
     const char *filter;
     const char *user;
@@ -82,7 +85,11 @@ static void print_usage(FILE *out)
           "options:\n"
           "  -m, --matrix FILE     the supplier's flow matrix (fluxaudit-matrix/1 JSON)\n"
           "      --rules FILE      finding rules (default: the installed rules/findings.json)\n"
-          "  -r, --report FILE     write the fluxaudit-report/1 JSON report\n"
+          "  -r, --report FILE     write the fluxaudit-report/1 JSON report (- for stdout)\n"
+          "      --html FILE       write the printable HTML report\n"
+          "      --csv FILE        write the findings as CSV\n"
+          "      --syslog TARGET   RFC 5424 events, one per finding, to a file, or to a\n"
+          "                        local syslog socket as unix:/dev/log\n"
           "      --fail-on SEV     exit 1 on an open finding at or above SEV\n"
           "                        (critical, high, medium, low, info; none: never; default high)\n"
           "      --max-flows N     flows held at once (default 262144); the least recently\n"
@@ -119,13 +126,24 @@ static bool parse_size(const char *text, size_t min, size_t max, size_t *out)
     return true;
 }
 
-enum { OPT_RULES = 256, OPT_FAIL_ON, OPT_MAX_FLOWS, OPT_NO_PROMISC, OPT_NO_COLOR };
+enum {
+    OPT_RULES = 256,
+    OPT_FAIL_ON,
+    OPT_MAX_FLOWS,
+    OPT_NO_PROMISC,
+    OPT_NO_COLOR,
+    OPT_HTML,
+    OPT_CSV,
+    OPT_SYSLOG,
+};
 
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
         {"matrix", required_argument, NULL, 'm'},   {"rules", required_argument, NULL, OPT_RULES},
         {"report", required_argument, NULL, 'r'},   {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"html", required_argument, NULL, OPT_HTML}, {"csv", required_argument, NULL, OPT_CSV},
+        {"syslog", required_argument, NULL, OPT_SYSLOG},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"interface", required_argument, NULL, 'i'}, {"filter", required_argument, NULL, 'f'},
         {"snaplen", required_argument, NULL, 's'},  {"user", required_argument, NULL, 'Z'},
@@ -145,6 +163,15 @@ static int parse_options(int argc, char **argv, struct options *options)
             break;
         case 'r':
             options->report_path = optarg;
+            break;
+        case OPT_HTML:
+            options->html_path = optarg;
+            break;
+        case OPT_CSV:
+            options->csv_path = optarg;
+            break;
+        case OPT_SYSLOG:
+            options->syslog_target = optarg;
             break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "none") == 0)
@@ -306,23 +333,109 @@ static uint64_t file_size(const char *path)
     return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-static FILE *open_report(const char *path)
+/* The report files of a run, opened before the first packet is read (and
+ * before privileges are dropped) so that a bad path fails at once. */
+struct outputs {
+    FILE *json;
+    FILE *html;
+    FILE *csv;
+    FILE *syslog;              /* NULL when syslog goes to a socket */
+    const char *syslog_socket; /* "unix:PATH" target, or NULL */
+};
+
+#define SYSLOG_SOCKET_PREFIX "unix:"
+
+static bool open_output(const char *path, FILE **out)
 {
     if (path == NULL)
-        return NULL;
-    if (strcmp(path, "-") == 0)
-        return stdout;
-    FILE *out = fopen(path, "w");
-    if (out == NULL)
+        return true;
+    *out = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (*out == NULL)
         fprintf(stderr, "fluxaudit: %s: cannot write the report: %s\n", path, strerror(errno));
-    return out;
+    return *out != NULL;
+}
+
+static void close_output(FILE **out)
+{
+    if (*out != NULL && *out != stdout)
+        fclose(*out);
+    *out = NULL;
+}
+
+static void close_outputs(struct outputs *outputs)
+{
+    close_output(&outputs->json);
+    close_output(&outputs->html);
+    close_output(&outputs->csv);
+    close_output(&outputs->syslog);
+}
+
+static bool open_outputs(const struct options *options, struct outputs *outputs)
+{
+    memset(outputs, 0, sizeof(*outputs));
+    const char *syslog_file = options->syslog_target;
+    if (syslog_file != NULL &&
+        strncmp(syslog_file, SYSLOG_SOCKET_PREFIX, strlen(SYSLOG_SOCKET_PREFIX)) == 0) {
+        outputs->syslog_socket = syslog_file + strlen(SYSLOG_SOCKET_PREFIX);
+        syslog_file = NULL;
+    }
+    bool ok = open_output(options->report_path, &outputs->json) &&
+              open_output(options->html_path, &outputs->html) &&
+              open_output(options->csv_path, &outputs->csv) &&
+              open_output(syslog_file, &outputs->syslog);
+    if (!ok)
+        close_outputs(outputs);
+    return ok;
+}
+
+/* Writes one report with `write` and closes its file; false after telling
+ * the user what went wrong. */
+static bool finish_output(FILE **out, const char *path, const struct report_input *input,
+                          bool (*write)(FILE *, const struct report_input *, char *, size_t))
+{
+    if (*out == NULL)
+        return true;
+    char err[256] = "write error";
+    bool ok = write(*out, input, err, sizeof(err));
+    if (*out != stdout)
+        ok = fclose(*out) == 0 && ok;
+    else
+        ok = fflush(stdout) == 0 && ok;
+    *out = NULL;
+    if (!ok)
+        fprintf(stderr, "fluxaudit: %s: %s\n", path, err);
+    return ok;
+}
+
+static bool write_syslog_file(FILE *out, const struct report_input *input, char *err,
+                              size_t err_len)
+{
+    return report_write_syslog(out, input, NULL, err, err_len);
+}
+
+/* Writes every requested report; false if one of them failed. */
+static bool write_outputs(const struct options *options, struct outputs *outputs,
+                          const struct report_input *input)
+{
+    bool ok = finish_output(&outputs->json, options->report_path, input, report_write_json);
+    ok = finish_output(&outputs->html, options->html_path, input, report_write_html) && ok;
+    ok = finish_output(&outputs->csv, options->csv_path, input, report_write_csv) && ok;
+    ok = finish_output(&outputs->syslog, options->syslog_target, input, write_syslog_file) && ok;
+    if (outputs->syslog_socket != NULL) {
+        char err[256];
+        if (!report_send_syslog(outputs->syslog_socket, input, NULL, err, sizeof(err))) {
+            fprintf(stderr, "fluxaudit: %s: %s\n", options->syslog_target, err);
+            ok = false;
+        }
+    }
+    return ok;
 }
 
 /* Writes the outputs and returns the exit status the findings call for. */
 static int finish_run(const struct options *options, struct pipeline *pipeline,
                       const struct matrix *matrix, const struct rules *rules,
                       const char *const *sources, size_t source_count, uint64_t dropped,
-                      FILE *report)
+                      struct outputs *outputs)
 {
     pipeline_finish(pipeline);
     struct flow_table_stats flow_stats;
@@ -339,19 +452,12 @@ static int finish_run(const struct options *options, struct pipeline *pipeline,
         .flow_stats = &flow_stats, .dpi_stats = &dpi_stats, .matrix = matrix, .rules = rules,
         .audit = pipeline_get_audit(pipeline), .generated_at = generated_at,
     };
-    int status = EXIT_CONFORM;
-    if (report != NULL) {
-        char err[256];
-        bool ok = report_write_json(report, &input, err, sizeof(err));
-        if (report != stdout && fclose(report) != 0)
-            ok = false;
-        if (!ok) {
-            fprintf(stderr, "fluxaudit: %s: %s\n", options->report_path, err);
-            status = EXIT_USAGE;
-        }
-    }
+    /* A report on stdout leaves the terminal summary to stderr. */
+    bool stdout_taken = outputs->json == stdout || outputs->html == stdout ||
+                        outputs->csv == stdout || outputs->syslog == stdout;
+    int status = write_outputs(options, outputs, &input) ? EXIT_CONFORM : EXIT_USAGE;
     if (!options->quiet) {
-        FILE *out = report == stdout ? stderr : stdout;
+        FILE *out = stdout_taken ? stderr : stdout;
         report_print_summary(out, &input, options->color && isatty(fileno(out)));
     }
     if (status == EXIT_CONFORM && !options->fail_never &&
@@ -404,12 +510,9 @@ static int command_replay(const struct options *options)
         }
         progress.total_bytes += file_size(options->files[i]);
     }
-    FILE *report = NULL;
-    if (status == EXIT_CONFORM && options->report_path != NULL) {
-        report = open_report(options->report_path);
-        if (report == NULL)
-            status = EXIT_USAGE;
-    }
+    struct outputs outputs = {0};
+    if (status == EXIT_CONFORM && !open_outputs(options, &outputs))
+        status = EXIT_USAGE;
     struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, matrix, &rules)
                                                        : NULL;
     if (status == EXIT_CONFORM && pipeline == NULL)
@@ -423,9 +526,8 @@ static int command_replay(const struct options *options)
     if (status == EXIT_CONFORM)
         status = finish_run(options, pipeline, matrix, &rules,
                             (const char *const *)options->files, (size_t)options->file_count, 0,
-                            report);
-    else if (report != NULL && report != stdout)
-        fclose(report);
+                            &outputs);
+    close_outputs(&outputs);
     pipeline_destroy(pipeline);
     for (int i = 0; captures != NULL && i < options->file_count; i++)
         capture_close(captures[i]);
@@ -477,10 +579,8 @@ static int command_capture(const struct options *options)
         matrix_free(matrix);
         return EXIT_USAGE;
     }
-    FILE *report = NULL;
-    int status = EXIT_CONFORM;
-    if (options->report_path != NULL && (report = open_report(options->report_path)) == NULL)
-        status = EXIT_USAGE;
+    struct outputs outputs;
+    int status = open_outputs(options, &outputs) ? EXIT_CONFORM : EXIT_USAGE;
     if (status == EXIT_CONFORM && options->user != NULL && !drop_privileges(options->user))
         status = EXIT_USAGE;
     struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, matrix, &rules)
@@ -502,13 +602,12 @@ static int command_capture(const struct options *options)
         snprintf(source, sizeof(source), "live:%s", options->interface);
         const char *sources[] = {source};
         status = finish_run(options, pipeline, matrix, &rules, sources, 1, dropped + if_dropped,
-                            report);
+                            &outputs);
         if (!options->quiet && dropped + if_dropped > 0)
             fprintf(stderr, "fluxaudit: warning: %llu packets dropped by the kernel or interface\n",
                     (unsigned long long)(dropped + if_dropped));
-    } else if (report != NULL && report != stdout) {
-        fclose(report);
     }
+    close_outputs(&outputs);
     pipeline_destroy(pipeline);
     capture_close(capture);
     matrix_free(matrix);
