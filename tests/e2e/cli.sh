@@ -57,6 +57,17 @@ if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]
     expect 0 '^$' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" -q
     # Reports go to stdout with "-"; the summary then goes to stderr.
     expect 1 '"format":[[:space:]]*"fluxaudit-report/1"' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --report -
+    # Every report format at once; each file holds its format.
+    expect 1 '' -- "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" -q --report "$tmp/r.json" \
+        --html "$tmp/r.html" --csv "$tmp/r.csv" --syslog "$tmp/r.log"
+    expect 0 '^<!DOCTYPE html>' -- head -c 15 "$tmp/r.html"
+    expect 0 '^site,device,verdict,code,' -- head -1 "$tmp/r.csv"
+    expect 0 '^<1[0-9][0-9]>1 [0-9T:-]+Z ' -- head -1 "$tmp/r.log"
+    # One syslog event per finding of the JSON report.
+    findings=$(/usr/bin/python3 -c 'import json,sys; print(sum(len(d["findings"]) for d in json.load(open(sys.argv[1]))["devices"]))' "$tmp/r.json")
+    expect 0 "^$findings\$" -- grep -c '' "$tmp/r.log"
+    expect 2 'cannot write the report' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" --html /nonexistent/r.html
+    expect 2 'cannot write the report' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" --csv /nonexistent/r.csv
     # No progress line when stderr is not a terminal.
     "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --fail-on none >/dev/null 2>"$tmp/err"
     if grep -q 'packets/s' "$tmp/err"; then
