@@ -43,7 +43,9 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     dpi_flow_finish(pipeline->dpi, flow);
     release_tls(flow);
     const struct tls_facts *tls = &flow->facts.tls;
-    if (tls->client_hello_seen || tls->server_hello_seen)
+    if (tls->is_dtls && (tls->client_hello_seen || tls->server_hello_seen))
+        flow->facts.security = SECURITY_DTLS;
+    else if (tls->client_hello_seen || tls->server_hello_seen)
         flow->facts.security = SECURITY_TLS;
     else if (flow->facts.snmp_version == 3)
         flow->facts.security = SECURITY_SNMPV3;
@@ -84,9 +86,27 @@ void pipeline_destroy(struct pipeline *pipeline)
     free(pipeline);
 }
 
+/* DTLS handshakes sit in the first datagrams of a UDP flow. */
+#define DTLS_INSPECTED_PACKETS 8
+
+static void inspect_dtls(struct flow *flow, enum flow_direction direction,
+                         const struct decoded_packet *packet)
+{
+    if (flow->tls_finished || packet->payload_len == 0 ||
+        flow->packets[0] + flow->packets[1] > DTLS_INSPECTED_PACKETS)
+        return;
+    tls_inspect_datagram((int)direction, packet->payload, packet->payload_len, &flow->facts.tls);
+    if (flow->facts.tls.server_hello_seen && flow->facts.tls.certificate.seen)
+        flow->tls_finished = true;
+}
+
 static void inspect_tls(struct flow *flow, enum flow_direction direction,
                         const struct decoded_packet *packet)
 {
+    if (flow->ip_proto == IP_PROTO_UDP) {
+        inspect_dtls(flow, direction, packet);
+        return;
+    }
     bool syn = (packet->tcp_flags & TCP_SYN) != 0;
     if (flow->tls_finished || flow->ip_proto != IP_PROTO_TCP || (!syn && packet->payload_len == 0))
         return;
