@@ -84,8 +84,8 @@ readonly CAPTURES=(dns tls12 tls13 tls10 tls-client13-server10 http http-basic-a
     undeclared inbound-public internet-outbound internet-undeclared)
 # The crypto set, in the order it is made; crypto.pcap merges them all.
 readonly CRYPTO_CAPTURES=(tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 cert-sha1
-    cert-selfsigned cert-expired http-basic-auth-planted ftp-login ftp-refused snmp-public
-    snmp-planted ldap-bind pop3-login imap-login smtp-auth telnet-login)
+    cert-selfsigned cert-expired http-basic-auth-nondefault ftp-login ftp-refused snmp-public
+    snmp-nondefault ldap-bind pop3-login imap-login smtp-auth telnet-login)
 
 WORK=
 CREATED_NS=()
@@ -122,12 +122,18 @@ check_environment() {
     [[ $(id -u) -eq 0 ]] || die "must run as root (network namespaces, tcpdump)"
     local missing=() entry tool pkg
     for entry in ip:iproute2 ss:iproute2 tcpdump:tcpdump openssl:openssl curl:curl \
-        dig:bind9-dnsutils dnsmasq:dnsmasq-base python3:python3 mergecap:wireshark-common \
-        mkfifo:coreutils ethtool:ethtool; do
+        python3:python3 mergecap:wireshark-common mkfifo:coreutils ethtool:ethtool; do
         tool=${entry%%:*}
         pkg=${entry#*:}
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
     done
+    if [[ $ONLY != crypto ]]; then
+        for entry in dig:bind9-dnsutils dnsmasq:dnsmasq-base; do
+            tool=${entry%%:*}
+            pkg=${entry#*:}
+            command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
+        done
+    fi
     if [[ $ONLY != reference ]]; then
         for entry in gnutls-serv:gnutls-bin gnutls-cli:gnutls-bin slapd:slapd slapadd:slapd \
             ldapsearch:ldap-utils dovecot:dovecot-core snmpd:snmpd snmpget:snmp \
@@ -702,10 +708,10 @@ scenario_http_planted() {
         --directory "$WORK/www"
     pid=$LAST_PID
     wait_listen "$NS_SRV" tcp "$WEB_IP" 80
-    start_capture http-basic-auth-planted
+    start_capture http-basic-auth-nondefault
     http_get "$WEB_IP" 80 web.hopital.example 41083 /admin/config.json \
         -u "$PLANTED_HTTP_USER:$PLANTED_HTTP_PASS"
-    stop_capture http-basic-auth-planted
+    stop_capture http-basic-auth-nondefault
     stop_bg "$pid"
 }
 
@@ -808,7 +814,7 @@ scenario_snmp() {
     wait_listen "$NS_SRV" udp "$SNMP_IP" 161
     # The factory default community (public), then a planted one.
     snmp_get snmp-public 40161 public
-    snmp_get snmp-planted 40162 "$PLANTED_COMMUNITY"
+    snmp_get snmp-nondefault 40162 "$PLANTED_COMMUNITY"
     stop_bg "$pid"
 }
 
@@ -961,19 +967,37 @@ SH
     chmod 700 "$WORK/telnet-login"
     printf '%s\n' "$TELNET_IP:telnet stream tcp nowait root /usr/sbin/telnetd telnetd -h -E $WORK/telnet-login" \
         >"$WORK/inetd.conf"
+    # Multi-line braces: on one line, expect would take the whole list as a
+    # single pattern, time out and carry on blindly.
     cat >"$WORK/telnet.exp" <<'EXP'
 set timeout 10
 log_user 0
 spawn telnet $env(FXA_HOST)
-expect { "login: " {} timeout { exit 2 } }
+expect {
+    "login: " {}
+    timeout { exit 2 }
+}
 send "$env(FXA_USER)\r"
-expect { "Password: " {} timeout { exit 3 } }
+expect {
+    "Password: " {}
+    timeout { exit 3 }
+}
 send "$env(FXA_PASSWORD)\r"
-expect { "pump-bay-4> " {} "Login incorrect" { exit 4 } timeout { exit 5 } }
+expect {
+    "pump-bay-4> " {}
+    "Login incorrect" { exit 4 }
+    timeout { exit 5 }
+}
 send "status\r"
-expect { "0 alarms" {} timeout { exit 6 } }
+expect {
+    "0 alarms" {}
+    timeout { exit 6 }
+}
 send "exit\r"
-expect { eof {} timeout { exit 7 } }
+expect {
+    eof {}
+    timeout { exit 7 }
+}
 puts "telnet session done"
 EXP
     # telnetd looks the client's name up: a private resolv.conf (bind-mounted in
@@ -1113,16 +1137,16 @@ check_crypto_set() {
     check_cert cert-selfsigned 'Issuer: O = fluxaudit TEST ONLY, CN = selfsigned.lab'
     check_tls_suite cert-expired 0x0303 0xc030
     check_cert cert-expired 'Not After : Dec 31 23:59:59 2024 GMT'
-    check_has http-basic-auth-planted 'http.authorization' "Authorization header"
-    check_has http-basic-auth-planted 'http.response.code == 200' "200 answer"
+    check_has http-basic-auth-nondefault 'http.authorization' "Authorization header"
+    check_has http-basic-auth-nondefault 'http.response.code == 200' "200 answer"
     check_has ftp-login 'ftp.request.command == "PASS"' "PASS command"
     check_has ftp-login 'ftp.response.code == 230' "230 login accepted"
     check_has ftp-refused 'ftp.response.code == 530' "530 login refused"
     check_lacks ftp-refused 'ftp.response.code == 230' "230 answer"
     check_has snmp-public 'snmp.community == "public" && snmp.get_response_element' \
         "get-response with community public"
-    check_has snmp-planted "snmp.community == \"$PLANTED_COMMUNITY\" && snmp.get_response_element" \
-        "get-response with the planted community"
+    check_has snmp-nondefault "snmp.community == \"$PLANTED_COMMUNITY\" && snmp.get_response_element" \
+        "get-response with the non-default community"
     check_has ldap-bind 'ldap.bindRequest_element && ldap.simple' "simple bindRequest"
     check_has ldap-bind 'ldap.bindResponse_element && ldap.resultCode == 0' "bind success"
     check_has ldap-bind 'ldap.searchResEntry_element' "search result entry"
