@@ -327,8 +327,8 @@ static void parse_text(struct table_parser *p, const uint8_t *text, size_t len)
 
 /* Parses `len` bytes of `text`; returns the table, or NULL with every
  * error in `diag` (nothing is returned half loaded). */
-struct default_credentials *default_credentials_parse(const char *name, const char *text, size_t len,
-                                                      struct diag *diag)
+struct default_credentials *default_credentials_parse(const char *name, const char *text,
+                                                      size_t len, struct diag *diag)
 {
     const char *file = name != NULL ? name : "<input>";
     if (text == NULL && len != 0) {

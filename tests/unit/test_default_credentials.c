@@ -136,9 +136,11 @@ START_TEST(test_error_field_count)
     expect_one_error("login admin\n", 12,
                      "t:1:1: error: expected \"login USER PASSWORD\", got 1 field after \"login\"");
     expect_one_error("\n\tlogin a b c d\n", 15,
-                     "t:2:12: error: expected \"login USER PASSWORD\", got 4 fields after \"login\"");
+                     "t:2:12: error: expected \"login USER PASSWORD\", got 4 fields after "
+                     "\"login\"");
     expect_one_error("community\n", 10,
-                     "t:1:1: error: expected \"community STRING\", got 0 fields after \"community\"");
+                     "t:1:1: error: expected \"community STRING\", got 0 fields after "
+                     "\"community\"");
     expect_one_error("community a b # c d\n", 20,
                      "t:1:13: error: expected \"community STRING\", got 2 fields after "
                      "\"community\"");
