@@ -1,7 +1,8 @@
 /* decode: one captured frame -> a protocol-agnostic L2-L4 view.
  *
  * Layout: one small function per header (link layers, VLAN tags, IPv4,
- * IPv6 and its extension headers, TCP/UDP/ICMP). Every byte goes through
+ * IPv6 and its extension headers, TCP/UDP/ICMP; 802.11 data frames through
+ * util/ieee80211). Every byte goes through
  * the bounded cursor of util/reader.h: a function reads its whole fixed
  * header, checks the sticky `failed` flag once and returns
  * DECODE_MALFORMED if the header was cut short. Lengths declared on the
@@ -14,6 +15,7 @@
 
 #include <pcap/dlt.h>
 
+#include "util/ieee80211.h"
 #include "util/reader.h"
 
 /* LINKTYPE_RAW as stored in pcap files; libpcap normally maps it to DLT_RAW
@@ -360,20 +362,45 @@ static enum decode_status decode_bsd_loopback(struct reader *r, struct decoded_p
     return DECODE_NOT_IP;
 }
 
-/* Link types the program knows but does not decode: 802.11 with its radio
- * headers goes to the Wi-Fi inspector, not to the flow table. */
-static bool is_wireless_link_type(int dlt)
+/* Maps a failure of the 802.11 layer: a cut header is malformed, a frame
+ * the 802.11 parser does not follow is counted as not decoded. */
+static enum decode_status wifi_status(enum ieee80211_status status)
 {
-    switch (dlt) {
-    case DLT_IEEE802_11:
-    case DLT_IEEE802_11_RADIO:
-    case DLT_PRISM_HEADER:
-    case DLT_PPI:
-    case DLT_IEEE802_11_RADIO_AVS:
-        return true;
-    default:
-        return false;
-    }
+    return status == IEEE80211_MALFORMED ? DECODE_MALFORMED : DECODE_NOT_DECODED;
+}
+
+/* 802.11 behind its radio header: an unencrypted data frame carrying
+ * LLC/SNAP goes on as Ethernet would, with SA/DA as its MACs. Management,
+ * control and protected frames are not decoded here (the access inspector
+ * reads the management frames); an EAPOL or other non-IP payload is
+ * DECODE_NOT_IP. Fragments and A-MSDUs need reassembly or unpacking this
+ * decoder does not do. */
+static enum decode_status decode_ieee80211(int dlt, struct reader *r, struct decoded_packet *out)
+{
+    bool data_pad = false;
+    enum ieee80211_status status = ieee80211_strip_radio(dlt, r, &data_pad);
+    if (status != IEEE80211_OK)
+        return wifi_status(status);
+    struct ieee80211_header header;
+    status = ieee80211_read_header(r, data_pad, &header);
+    if (status != IEEE80211_OK)
+        return wifi_status(status);
+    if (header.type != IEEE80211_TYPE_DATA || header.protected_frame)
+        return DECODE_NOT_DECODED;
+    out->has_mac = true;
+    out->src_mac = header.source;
+    out->dst_mac = header.destination;
+    if (header.null_data)
+        return DECODE_NOT_IP;
+    if (header.fragment || header.amsdu)
+        return DECODE_NOT_DECODED;
+    uint16_t ethertype = 0;
+    status = ieee80211_read_snap(r, &ethertype);
+    if (status == IEEE80211_UNSUPPORTED)
+        return DECODE_NOT_IP; /* another LLC (STP, NetBIOS, a vendor OUI...) */
+    if (status != IEEE80211_OK)
+        return DECODE_MALFORMED;
+    return decode_ethertype(r, ethertype, out);
 }
 
 static bool is_raw_link_type(int dlt)
@@ -412,15 +439,18 @@ enum decode_status decode_packet(int dlt, const uint8_t *data, uint32_t caplen, 
     case DLT_LOOP:
         return decode_bsd_loopback(&r, out);
     default:
-        return DECODE_NOT_DECODED; /* 802.11 and radio headers, or unknown */
+        if (ieee80211_is_link_type(dlt))
+            return decode_ieee80211(dlt, &r, out);
+        return DECODE_NOT_DECODED; /* an unknown link type */
     }
 }
 
 /* Returns true if decode_packet knows link type `dlt`, including the
- * wireless types it reports as DECODE_NOT_DECODED. */
+ * 802.11 types whose management and protected frames it reports as
+ * DECODE_NOT_DECODED. */
 bool decode_link_type_supported(int dlt)
 {
-    if (is_raw_link_type(dlt) || is_wireless_link_type(dlt))
+    if (is_raw_link_type(dlt) || ieee80211_is_link_type(dlt))
         return true;
     switch (dlt) {
     case DLT_EN10MB:
