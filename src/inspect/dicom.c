@@ -86,32 +86,46 @@ static bool dicom_read_uid(struct reader *value, char out[DICOM_UID_MAX + 1])
     return previous != '.';
 }
 
-/* Records an abstract syntax: its table name, or the UID itself (cut to
- * fit a fact name, the cut marked with a final '~'). */
+/* The fact name of an abstract syntax: its table name, or the UID itself.
+ * A UID too long for a fact name keeps its tail, where UIDs sharing a root
+ * differ, after a '~' marking the cut. */
+static void dicom_sop_class_name(const char *uid, char name[FACT_NAME_MAX])
+{
+    const char *known = dicom_uid_name(uid);
+    if (known != NULL) {
+        snprintf(name, FACT_NAME_MAX, "%s", known);
+    } else if (strlen(uid) < FACT_NAME_MAX) {
+        snprintf(name, FACT_NAME_MAX, "%s", uid);
+    } else {
+        size_t keep = FACT_NAME_MAX - 2;
+        name[0] = '~';
+        memcpy(name + 1, uid + strlen(uid) - keep, keep + 1);
+    }
+}
+
+/* Records an abstract syntax straight into the facts. */
 static void dicom_record_sop_class(const char *uid, struct dicom_facts *facts)
 {
     char name[FACT_NAME_MAX];
-    const char *known = dicom_uid_name(uid);
-    if (known != NULL) {
-        snprintf(name, sizeof(name), "%s", known);
-    } else if (strlen(uid) < sizeof(name)) {
-        snprintf(name, sizeof(name), "%s", uid);
-    } else {
-        memcpy(name, uid, sizeof(name) - 2);
-        name[sizeof(name) - 2] = '~';
-        name[sizeof(name) - 1] = '\0';
-    }
+    dicom_sop_class_name(uid, name);
     if (!health_list_add(&facts->sop_classes[0][0], FACT_NAME_MAX, FACT_HEALTH_TYPES_MAX,
                          &facts->sop_class_count, name))
         facts->sop_classes_dropped++;
 }
 
+/* Where a walk over an RQ's presentation contexts puts what it finds. */
+struct dicom_walk {
+    struct dicom_contexts *contexts; /* context id -> name, or NULL */
+    struct dicom_facts *facts;       /* recorded directly when contexts is NULL */
+};
+
 /* Walks one presentation context (RQ) item: context id, 3 reserved bytes,
- * then sub-items. Records its abstract syntax when `facts` is not NULL.
+ * then sub-items. Keeps its abstract syntax when `walk` is not NULL.
  * Returns false if a sub-item runs past the item. */
-static bool dicom_walk_presentation_context(struct reader *item, struct dicom_facts *facts)
+static bool dicom_walk_presentation_context(struct reader *item, const struct dicom_walk *walk)
 {
-    reader_skip(item, 4);
+    uint8_t context_id = reader_u8(item);
+    reader_skip(item, 3);
     while (reader_left(item) > 0) {
         uint8_t type = reader_u8(item);
         reader_skip(item, 1);
@@ -120,16 +134,23 @@ static bool dicom_walk_presentation_context(struct reader *item, struct dicom_fa
         if (item->failed)
             return false;
         char uid[DICOM_UID_MAX + 1];
-        if (type == DICOM_ITEM_ABSTRACT_SYNTAX && facts != NULL && dicom_read_uid(&value, uid))
-            dicom_record_sop_class(uid, facts);
+        if (type != DICOM_ITEM_ABSTRACT_SYNTAX || walk == NULL || !dicom_read_uid(&value, uid))
+            continue;
+        if (walk->contexts == NULL) {
+            dicom_record_sop_class(uid, walk->facts);
+        } else if ((context_id & 1) == 1) {
+            size_t index = context_id / 2;
+            walk->contexts->known[index] = true;
+            dicom_sop_class_name(uid, walk->contexts->names[index]);
+        }
     }
     return !item->failed;
 }
 
-/* Walks the variable items of an A-ASSOCIATE-RQ or -AC. With `facts` NULL
- * it only checks the structure; otherwise it records the abstract syntaxes
+/* Walks the variable items of an A-ASSOCIATE-RQ or -AC. With `walk` NULL
+ * it only checks the structure; otherwise it keeps the abstract syntaxes
  * an RQ proposes. Returns false if an item runs past the PDU. */
-static bool dicom_walk_items(struct reader items, uint8_t pdu_type, struct dicom_facts *facts)
+static bool dicom_walk_items(struct reader items, uint8_t pdu_type, const struct dicom_walk *walk)
 {
     while (reader_left(&items) > 0) {
         uint8_t type = reader_u8(&items);
@@ -139,14 +160,74 @@ static bool dicom_walk_items(struct reader items, uint8_t pdu_type, struct dicom
         if (items.failed)
             return false;
         if (type == DICOM_ITEM_PRESENTATION_CONTEXT_RQ && pdu_type == DICOM_PDU_ASSOCIATE_RQ &&
-            !dicom_walk_presentation_context(&item, facts))
+            !dicom_walk_presentation_context(&item, walk))
             return false;
     }
     return !items.failed;
 }
 
+static bool dicom_sop_class_listed(const struct dicom_facts *facts, const char *name)
+{
+    for (size_t i = 0; i < facts->sop_class_count; i++) {
+        if (strncmp(facts->sop_classes[i], name, FACT_NAME_MAX) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Records an RQ's proposal: every class if they all fit in the list;
+ * otherwise none yet, each counted as dropped until a PDV uses it. */
+static void dicom_commit_proposal(struct dicom_contexts *contexts, struct dicom_facts *facts)
+{
+    size_t fresh = 0; /* distinct names not listed yet */
+    for (size_t i = 0; i < DICOM_CONTEXTS_MAX; i++) {
+        if (!contexts->known[i] || dicom_sop_class_listed(facts, contexts->names[i]))
+            continue;
+        bool earlier = false;
+        for (size_t j = 0; j < i && !earlier; j++)
+            earlier = contexts->known[j] && strcmp(contexts->names[j], contexts->names[i]) == 0;
+        fresh += earlier ? 0 : 1;
+    }
+    bool fits = fresh <= (size_t)(FACT_HEALTH_TYPES_MAX - facts->sop_class_count);
+    for (size_t i = 0; i < DICOM_CONTEXTS_MAX; i++) {
+        if (!contexts->known[i])
+            continue;
+        if (fits)
+            health_list_add(&facts->sop_classes[0][0], FACT_NAME_MAX, FACT_HEALTH_TYPES_MAX,
+                            &facts->sop_class_count, contexts->names[i]);
+        else
+            contexts->pending[i] = !dicom_sop_class_listed(facts, contexts->names[i]);
+    }
+    if (!fits)
+        facts->sop_classes_dropped += (uint32_t)fresh;
+}
+
+/* A PDV used presentation context `context_id`: its class, if still
+ * pending, is recorded now (and no longer counted as dropped). */
+static void dicom_context_used(struct dicom_contexts *contexts, uint8_t context_id,
+                               struct dicom_facts *facts)
+{
+    if (contexts == NULL || (context_id & 1) == 0)
+        return;
+    size_t index = context_id / 2;
+    if (!contexts->pending[index])
+        return;
+    const char *name = contexts->names[index];
+    if (!health_list_add(&facts->sop_classes[0][0], FACT_NAME_MAX, FACT_HEALTH_TYPES_MAX,
+                         &facts->sop_class_count, name))
+        return; /* the list is full: it stays counted as dropped */
+    for (size_t i = 0; i < DICOM_CONTEXTS_MAX; i++) {
+        if (i != index && contexts->pending[i] && strcmp(contexts->names[i], name) == 0)
+            contexts->pending[i] = false;
+    }
+    contexts->pending[index] = false;
+    if (facts->sop_classes_dropped > 0)
+        facts->sop_classes_dropped--;
+}
+
 /* A-ASSOCIATE-RQ/AC: committed only if the whole PDU is well formed. */
-static void dicom_parse_associate(struct reader body, uint8_t type, struct dicom_facts *facts)
+static void dicom_parse_associate(struct reader body, uint8_t type,
+                                  struct dicom_contexts *contexts, struct dicom_facts *facts)
 {
     uint16_t version = reader_be16(&body);
     reader_skip(&body, 2);
@@ -167,17 +248,23 @@ static void dicom_parse_associate(struct reader body, uint8_t type, struct dicom
         dicom_copy_ae_title(calling, facts->calling_ae);
         dicom_copy_ae_title(called, facts->called_ae);
     }
-    dicom_walk_items(body, type, facts);
+    if (contexts != NULL)
+        memset(contexts, 0, sizeof(*contexts)); /* a new association, new context ids */
+    const struct dicom_walk walk = {contexts, facts};
+    dicom_walk_items(body, type, &walk);
+    if (contexts != NULL)
+        dicom_commit_proposal(contexts, facts);
 }
 
 /* Turns one collected PDU body into facts. */
-static void dicom_parse_pdu(const struct dicom_stream *stream, struct dicom_facts *facts)
+static void dicom_parse_pdu(const struct dicom_stream *stream, struct dicom_contexts *contexts,
+                            struct dicom_facts *facts)
 {
     struct reader body = reader_make(stream->body, stream->body_have);
     switch (stream->pdu_type) {
     case DICOM_PDU_ASSOCIATE_RQ:
     case DICOM_PDU_ASSOCIATE_AC:
-        dicom_parse_associate(body, stream->pdu_type, facts);
+        dicom_parse_associate(body, stream->pdu_type, contexts, facts);
         return;
     case DICOM_PDU_ASSOCIATE_RJ:
         facts->associations_rejected++;
@@ -252,11 +339,12 @@ static void dicom_start_pdu(struct dicom_stream *stream, struct dicom_facts *fac
 }
 
 /* Checks a complete PDV item header; the fragment that follows is skipped. */
-static void dicom_start_pdv(struct dicom_stream *stream, struct dicom_facts *facts)
+static void dicom_start_pdv(struct dicom_stream *stream, struct dicom_contexts *contexts,
+                            struct dicom_facts *facts)
 {
     struct reader r = reader_make(stream->header, DICOM_PDV_HEADER);
     uint32_t item_length = reader_be32(&r);
-    reader_skip(&r, 1); /* presentation context id */
+    uint8_t context_id = reader_u8(&r);
     uint8_t control = reader_u8(&r);
     stream->header_have = 0;
     stream->pdu_remaining -= DICOM_PDV_HEADER;
@@ -266,6 +354,7 @@ static void dicom_start_pdv(struct dicom_stream *stream, struct dicom_facts *fac
         return;
     }
     facts->seen = true;
+    dicom_context_used(contexts, context_id, facts);
     if ((control & DICOM_MCH_COMMAND) == 0)
         facts->dataset_transferred = true;
     stream->skip = item_length - 2;
@@ -285,7 +374,7 @@ static void dicom_skip_fragment(struct dicom_stream *stream, struct reader *byte
 }
 
 void dicom_stream_consume(struct dicom_stream *stream, struct reader *bytes,
-                          struct dicom_facts *facts)
+                          struct dicom_contexts *contexts, struct dicom_facts *facts)
 {
     while (!stream->finished && reader_left(bytes) > 0) {
         switch (stream->state) {
@@ -295,7 +384,7 @@ void dicom_stream_consume(struct dicom_stream *stream, struct reader *bytes,
             break;
         case DICOM_STATE_PDU_BODY:
             if (health_collect(bytes, stream->body, &stream->body_have, stream->pdu_length)) {
-                dicom_parse_pdu(stream, facts);
+                dicom_parse_pdu(stream, contexts, facts);
                 stream->state = DICOM_STATE_PDU_HEADER;
             }
             break;
@@ -305,7 +394,7 @@ void dicom_stream_consume(struct dicom_stream *stream, struct reader *bytes,
                 break;
             }
             if (health_collect(bytes, stream->header, &stream->header_have, DICOM_PDV_HEADER))
-                dicom_start_pdv(stream, facts);
+                dicom_start_pdv(stream, contexts, facts);
             break;
         case DICOM_STATE_PDV_SKIP:
             dicom_skip_fragment(stream, bytes);

@@ -19,6 +19,18 @@ enum dicom_stream_state {
     DICOM_STATE_PDV_SKIP,     /* skipping a PDV fragment, never reading it */
 };
 
+#define DICOM_CONTEXTS_MAX 128 /* presentation context ids are the odd numbers 1..255 */
+
+/* The abstract syntax of each presentation context the association
+ * proposed, shared by both directions: when a proposal is too large to
+ * record (a storage SCU proposes a hundred classes), only the classes
+ * whose context ids P-DATA PDV headers use are recorded. */
+struct dicom_contexts {
+    bool known[DICOM_CONTEXTS_MAX];
+    bool pending[DICOM_CONTEXTS_MAX]; /* not recorded yet, counted in sop_classes_dropped */
+    char names[DICOM_CONTEXTS_MAX][FACT_NAME_MAX];
+};
+
 /* One direction's parser state. */
 struct dicom_stream {
     enum dicom_stream_state state;
@@ -40,9 +52,11 @@ struct dicom_stream {
 bool dicom_detect(const uint8_t *payload, uint32_t len);
 
 /* Parses the in-order bytes left in `bytes` (all consumed), updating
- * `facts`. Sets stream->finished when the stream stops being DICOM. */
+ * `facts`; `contexts` (shared by both directions of the flow) may be NULL,
+ * then the proposed classes are recorded as they come. Sets
+ * stream->finished when the stream stops being DICOM. */
 void dicom_stream_consume(struct dicom_stream *stream, struct reader *bytes,
-                          struct dicom_facts *facts);
+                          struct dicom_contexts *contexts, struct dicom_facts *facts);
 
 /* Wipes and frees the stream's buffer. */
 void dicom_stream_release(struct dicom_stream *stream);

@@ -372,6 +372,11 @@ static void fhir_line_byte(struct fhir_stream *stream, int direction, uint8_t c)
 {
     if (stream->line_cut)
         return;
+    if (stream->state == FHIR_STATE_START_LINE && stream->line_len == 0 && c != '\r' &&
+        (c < 'A' || c > 'Z')) {
+        stream->finished = true; /* neither a method nor "HTTP/": not HTTP */
+        return;
+    }
     if (stream->state == FHIR_STATE_START_LINE && direction == 0 && (c == '?' || c == '#')) {
         stream->line_cut = true; /* the query string is never kept */
         return;

@@ -31,6 +31,7 @@ struct health_direction {
 struct health_inspector {
     enum health_protocol protocol;
     enum hl7_names_source hl7_names; /* shared by both HL7 directions */
+    struct dicom_contexts *dicom_contexts; /* DICOM only; NULL if the allocation failed */
     struct health_direction directions[2]; /* 0 client->server, 1 server->client */
 };
 
@@ -53,6 +54,8 @@ struct health_inspector *health_inspector_create(enum health_protocol protocol)
     if (inspector == NULL)
         return NULL;
     inspector->protocol = protocol;
+    if (protocol == HEALTH_PROTOCOL_DICOM)
+        inspector->dicom_contexts = calloc(1, sizeof(*inspector->dicom_contexts));
     bool known = protocol == HEALTH_PROTOCOL_DICOM || protocol == HEALTH_PROTOCOL_HL7 ||
                  protocol == HEALTH_PROTOCOL_FHIR;
     /* an inspector for no protocol is done from the start */
@@ -68,6 +71,10 @@ void health_inspector_destroy(struct health_inspector *inspector)
     if (inspector->protocol == HEALTH_PROTOCOL_DICOM) {
         dicom_stream_release(&inspector->directions[0].parser.dicom);
         dicom_stream_release(&inspector->directions[1].parser.dicom);
+    }
+    if (inspector->dicom_contexts != NULL) {
+        explicit_bzero(inspector->dicom_contexts, sizeof(*inspector->dicom_contexts));
+        free(inspector->dicom_contexts);
     }
     explicit_bzero(inspector, sizeof(*inspector));
     free(inspector);
@@ -108,7 +115,8 @@ void health_inspector_feed(struct health_inspector *inspector, int direction, ui
     bool finished = false;
     switch (inspector->protocol) {
     case HEALTH_PROTOCOL_DICOM:
-        dicom_stream_consume(&side->parser.dicom, &segment, &facts->dicom);
+        dicom_stream_consume(&side->parser.dicom, &segment, inspector->dicom_contexts,
+                             &facts->dicom);
         finished = side->parser.dicom.finished;
         break;
     case HEALTH_PROTOCOL_HL7:
