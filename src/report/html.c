@@ -29,7 +29,11 @@ static const char html_style[] =
     "h3 { font-size: 1.05em; margin: 1em 0 0.3em; }\n"
     "table { border-collapse: collapse; width: 100%; margin: 0.3em 0 0.8em; }\n"
     "th, td { border: 1px solid #000; padding: 2px 5px; text-align: left;\n"
-    "         vertical-align: top; overflow-wrap: anywhere; }\n"
+    "         vertical-align: top; overflow-wrap: break-word; }\n"
+    ".nw { white-space: nowrap; }\n"
+    "table.findings { table-layout: fixed; }\n"
+    "th.what { width: 30%; } th.status { width: 11%; } th.flow { width: 17%; }\n"
+    "th.seen { width: 21%; } th.evidence { width: 21%; }\n"
     "th { font-weight: bold; }\n"
     "thead { display: table-header-group; }\n"
     "tr { break-inside: avoid; page-break-inside: avoid; }\n"
@@ -43,7 +47,7 @@ static const char html_style[] =
     "footer { margin-top: 2em; font-size: 0.85em; }\n"
     "a { color: inherit; }\n"
     "@media print {\n"
-    "  body { max-width: none; padding: 0; font-size: 9pt; }\n"
+    "  body { max-width: none; padding: 0; font-size: 8.5pt; }\n"
     "  section.device { break-before: page; page-break-before: always; }\n"
     "  h2, h3 { break-after: avoid; page-break-after: avoid; }\n"
     "  a { text-decoration: none; }\n"
@@ -222,10 +226,29 @@ static void html_verdict(FILE *out, const struct audit_device *device)
             conform ? "CONFORM" : "DEVIATIONS");
 }
 
+/* "Vendor / model" then the location on its own line; an em dash when
+ * the matrix gives none of them. */
+static void html_identity_line(FILE *out, const struct matrix_device *declared)
+{
+    if (declared->vendor == NULL && declared->model == NULL && declared->location == NULL) {
+        fputs("\xE2\x80\x94", out);
+        return;
+    }
+    html_text(out, declared->vendor);
+    if (declared->vendor != NULL && declared->model != NULL)
+        fputs(" / ", out);
+    html_text(out, declared->model);
+    if (declared->location != NULL) {
+        if (declared->vendor != NULL || declared->model != NULL)
+            fputs("<br>", out);
+        html_text(out, declared->location);
+    }
+}
+
 static void html_summary(FILE *out, const struct report_input *input)
 {
     fputs("<section id=\"summary\">\n<h2>Summary</h2>\n<table>\n<thead><tr><th>Device</th>"
-          "<th>Vendor / model</th><th>Location</th><th>Verdict</th>",
+          "<th>Vendor, model, location</th><th>Verdict</th>",
           out);
     for (int s = 0; s < SEVERITY_COUNT; s++)
         fprintf(out, "<th class=\"n\">%s</th>", severity_name((enum severity)s));
@@ -236,12 +259,8 @@ static void html_summary(FILE *out, const struct report_input *input)
         fprintf(out, "<tr><td><a href=\"#device-%zu\">", i + 1);
         html_text(out, declared->name);
         fputs("</a></td><td>", out);
-        html_text(out, declared->vendor);
-        if (declared->vendor != NULL && declared->model != NULL)
-            fputs(" / ", out);
-        html_text(out, declared->model);
+        html_identity_line(out, declared);
         fputs("</td>", out);
-        html_cell(out, declared->location);
         fputs("<td>", out);
         html_verdict(out, device);
         fputs("</td>", out);
@@ -328,8 +347,10 @@ static void html_coverage(FILE *out, const struct audit_device *device)
     fputs("</tbody>\n</table>\n", out);
 }
 
-static void html_finding(FILE *out, const struct report_input *input,
-                         const struct audit_finding *finding)
+/* The finding cell: severity, code and variant, then title and the
+ * requirements it enforces. */
+static void html_finding_what(FILE *out, const struct report_input *input,
+                              const struct audit_finding *finding)
 {
     const struct rule *rule = &input->rules->by_code[finding->code];
     const char *title = finding->variant != NULL && finding->variant->title[0] != '\0'
@@ -339,24 +360,14 @@ static void html_finding(FILE *out, const struct report_input *input,
     snprintf(severity, sizeof(severity), "%s", severity_name(finding->severity));
     for (char *p = severity; *p; p++)
         *p = (char)(*p - ('a' <= *p && *p <= 'z' ? 32 : 0));
-    fprintf(out, "<tr><td><strong>%s</strong></td><td>%s", severity,
+    fprintf(out, "<td><strong>%s</strong><br><span class=\"nw\">%s</span>", severity,
             finding_code_name(finding->code));
     if (finding->variant != NULL) {
-        fputs("<br>variant: ", out);
+        fputs(" (variant ", out);
         html_text(out, finding->variant->name);
+        fputc(')', out);
     }
-    fputs("</td><td>", out);
-    if (finding->waived) {
-        fputs("waived", out);
-        if (finding->matrix_flow != NULL && finding->matrix_flow->waiver != NULL) {
-            fputs("<br><span class=\"waiver\">Waiver: ", out);
-            html_text(out, finding->matrix_flow->waiver);
-            fputs("</span>", out);
-        }
-    } else {
-        fputs("open", out);
-    }
-    fputs("</td><td>", out);
+    fputs("<br>", out);
     html_text(out, title);
     fputs("<ul>", out);
     for (size_t i = 0; i < rule->requirement_count; i++) {
@@ -364,7 +375,31 @@ static void html_finding(FILE *out, const struct report_input *input,
         html_text(out, rule->requirements[i]);
         fputs("</li>", out);
     }
-    fputs("</ul></td><td>", out);
+    fputs("</ul></td>", out);
+}
+
+static void html_finding_status(FILE *out, const struct audit_finding *finding)
+{
+    if (!finding->waived) {
+        fputs("<td>open</td>", out);
+        return;
+    }
+    fputs("<td>waived", out);
+    if (finding->matrix_flow != NULL && finding->matrix_flow->waiver != NULL) {
+        fputs("<br><span class=\"waiver\">Waiver: ", out);
+        html_text(out, finding->matrix_flow->waiver);
+        fputs("</span>", out);
+    }
+    fputs("</td>", out);
+}
+
+static void html_finding(FILE *out, const struct report_input *input,
+                         const struct audit_finding *finding)
+{
+    fputs("<tr>", out);
+    html_finding_what(out, input, finding);
+    html_finding_status(out, finding);
+    fputs("<td>", out);
     html_text(out, finding->flow.client_text);
     fputs(" \xE2\x86\x92 ", out);
     html_text(out, finding->flow.server_text);
@@ -372,11 +407,12 @@ static void html_finding(FILE *out, const struct report_input *input,
     html_service(out, &finding->flow);
     fputs("<br>matrix flow: ", out);
     html_text(out, finding->matrix_flow != NULL ? finding->matrix_flow->id : "none");
-    fputs("</td><td>", out);
+    fputs("</td><td class=\"nw\">", out);
     html_time(out, finding->first_usec);
     fputs("<br>", out);
     html_time(out, finding->last_usec);
-    fprintf(out, "<br>%llu connection(s)</td><td>", (unsigned long long)finding->flows);
+    fprintf(out, "<br>%llu connection(s)</td><td>",
+            (unsigned long long)finding->flows);
     for (size_t i = 0; i < finding->evidence_count; i++) {
         fputs(i > 0 ? "<br>" : "", out);
         html_text(out, finding->evidence[i].key);
@@ -394,9 +430,10 @@ static void html_findings(FILE *out, const struct report_input *input,
         fputs("<p>No finding.</p>\n", out);
         return;
     }
-    fputs("<table>\n<thead><tr><th>Severity</th><th>Code</th><th>Status</th>"
-          "<th>Finding and requirements</th><th>Flow (client \xE2\x86\x92 server)</th>"
-          "<th>First / last seen</th><th>Evidence</th></tr></thead>\n<tbody>\n",
+    fputs("<table class=\"findings\">\n<thead><tr><th class=\"what\">Finding and "
+          "requirements</th><th class=\"status\">Status</th><th class=\"flow\">Flow (client "
+          "\xE2\x86\x92 server)</th><th class=\"seen\">First / last seen</th>"
+          "<th class=\"evidence\">Evidence</th></tr></thead>\n<tbody>\n",
           out);
     for (size_t i = 0; i < device->finding_count; i++)
         html_finding(out, input, &device->findings[i]);
@@ -411,7 +448,7 @@ static void html_observed(FILE *out, const struct audit_device *device)
         return;
     }
     fputs("<table>\n<thead><tr><th>Client</th><th>Server</th><th>Service</th>"
-          "<th>Matrix flow</th><th>First seen</th><th>Last seen</th>"
+          "<th>Matrix flow</th><th>First / last seen</th>"
           "<th class=\"n\">Connections</th><th class=\"n\">Packets</th>"
           "<th class=\"n\">Bytes</th></tr></thead>\n<tbody>\n",
           out);
@@ -424,9 +461,9 @@ static void html_observed(FILE *out, const struct audit_device *device)
         html_service(out, &flow->flow);
         fputs("</td>", out);
         html_cell(out, flow->matrix_flow != NULL ? flow->matrix_flow->id : "undeclared");
-        fputs("<td>", out);
+        fputs("<td class=\"nw\">", out);
         html_time(out, flow->first_usec);
-        fputs("</td><td>", out);
+        fputs("<br>", out);
         html_time(out, flow->last_usec);
         fputs("</td>", out);
         html_count_cell(out, flow->flows);

@@ -366,12 +366,12 @@ START_TEST(test_html_document)
     ASSERT_HAS(html, "<tr><th scope=\"row\">Flows of no inventory device</th><td>1</td></tr>");
     /* Summary: one row per device, counts of open findings and waived. */
     ASSERT_HAS(html, "<tr><td><a href=\"#device-1\">ct-scanner-3</a></td><td>Acme Medical / "
-                     "CT 9000</td><td>Imagerie</td><td><span class=\"verdict deviations\">"
+                     "CT 9000<br>Imagerie</td><td><span class=\"verdict deviations\">"
                      "DEVIATIONS</span></td><td class=\"n\">1</td><td class=\"n\">4</td>"
                      "<td class=\"n\">0</td><td class=\"n\">1</td><td class=\"n\">1</td>"
                      "<td class=\"n\">1</td></tr>");
-    ASSERT_HAS(html, "<tr><td><a href=\"#device-2\">pump-7</a></td><td></td>"
-                     "<td>\xE2\x80\x94</td><td><span class=\"verdict\">CONFORM</span></td>");
+    ASSERT_HAS(html, "<tr><td><a href=\"#device-2\">pump-7</a></td><td>\xE2\x80\x94</td>"
+                     "<td><span class=\"verdict\">CONFORM</span></td>");
     /* Per device: a printed page each, identity, coverage, findings,
      * observed flows, a signature block. */
     ck_assert_uint_eq(count_of(html, "<section class=\"device\""), 2);
@@ -389,22 +389,29 @@ START_TEST(test_html_document)
     /* A finding row: severity, code, status, title and requirements, flow
      * with its matrix flow, times, evidence. */
     ASSERT_HAS(html,
-               "<tr><td><strong>MEDIUM</strong></td><td>FLOW_APP_MISMATCH</td><td>waived<br>"
-               "<span class=\"waiver\">Waiver: PACS VLAN isolated</span></td><td>Declared "
-               "flow carries another application protocol<ul><li>CLAUSIER-2025 O-12.2.3.2"
-               "</li></ul></td><td>10.10.1.20 \xE2\x86\x92 10.10.2.5<br>tcp/11112 HTTP<br>"
-               "matrix flow: F01</td><td>2023-11-14T22:13:20Z<br>2023-11-14T22:13:25Z<br>1 "
-               "connection(s)</td><td>declared_app=DICOM<br>observed_app=HTTP</td></tr>");
-    ASSERT_HAS(html, "<tr><td><strong>LOW</strong></td><td>TLS_WEAK_CIPHER<br>variant: legacy"
-                     "</td><td>open</td>");
+               "<tr><td><strong>MEDIUM</strong><br><span class=\"nw\">FLOW_APP_MISMATCH</span>"
+               "<br>Declared flow carries another application protocol<ul><li>CLAUSIER-2025 "
+               "O-12.2.3.2</li></ul></td><td>waived<br><span class=\"waiver\">Waiver: PACS VLAN "
+               "isolated</span></td><td>10.10.1.20 \xE2\x86\x92 10.10.2.5<br>tcp/11112 HTTP<br>"
+               "matrix flow: F01</td><td class=\"nw\">2023-11-14T22:13:20Z<br>"
+               "2023-11-14T22:13:25Z<br>1 connection(s)</td><td>declared_app=DICOM<br>"
+               "observed_app=HTTP</td></tr>");
+    ASSERT_HAS(html, "<tr><td><strong>LOW</strong><br><span class=\"nw\">TLS_WEAK_CIPHER</span> "
+                     "(variant legacy)<br>TLS suite in CBC mode");
+    ASSERT_HAS(html, "<ul><li>CLAUSIER-2025 O-8.3</li><li>CLAUSIER-2025 O-12.2.3.1</li><li>CHM "
+                     "7.3</li><li>RGS B1</li></ul></td><td>open</td>");
+    ASSERT_HAS(html, "<td class=\"nw\">\xE2\x80\x94<br>\xE2\x80\x94<br>0 connection(s)</td>"
+                     "<td>declared_proto=udp<br>declared_port=123</td></tr>");
+    ASSERT_HAS(html, "<br>Flow not declared in the supplier&#39;s flow matrix<ul>");
     ASSERT_HAS(html, "<td>10.10.1.20 \xE2\x86\x92 10.10.3.3<br>icmp<br>matrix flow: none</td>");
     /* Every finding and every requirement of its rule is there. */
     for (size_t d = 0; d < audit_device_count(rx.audit); d++) {
         const struct audit_device *device = device_at(&rx, d);
         for (size_t f = 0; f < device->finding_count; f++) {
             const struct audit_finding *finding = &device->findings[f];
-            char code[64];
-            snprintf(code, sizeof(code), "<td>%s", finding_code_name(finding->code));
+            char code[96];
+            snprintf(code, sizeof(code), "<span class=\"nw\">%s</span>",
+                     finding_code_name(finding->code));
             ASSERT_HAS(html, code);
             const struct rule *rule = &rx.rules.by_code[finding->code];
             for (size_t r = 0; r < rule->requirement_count; r++) {
@@ -419,7 +426,7 @@ START_TEST(test_html_document)
                      "</li>");
     /* Observed flows, declared or not. */
     ASSERT_HAS(html, "<tr><td>10.10.1.20</td><td>10.10.3.3</td><td>icmp</td><td>undeclared</td>"
-                     "<td>2023-11-14T22:13:20Z</td><td>2023-11-14T22:13:25Z</td>"
+                     "<td class=\"nw\">2023-11-14T22:13:20Z<br>2023-11-14T22:13:25Z</td>"
                      "<td class=\"n\">1</td><td class=\"n\">5</td><td class=\"n\">500</td></tr>");
     ASSERT_HAS(html, "<td>tcp/8443 TLS</td><td>F05</td>");
     ASSERT_HAS(html, "<h3>Findings</h3>\n<p>No finding.</p>");
@@ -500,7 +507,7 @@ START_TEST(test_html_escaping)
     ASSERT_HAS(html, "<h2>Device 1: &lt;script&gt;alert(1)&lt;/script&gt;</h2>");
     ASSERT_HAS(html, "<a href=\"#device-1\">&lt;script&gt;alert(1)&lt;/script&gt;</a>");
     ASSERT_HAS(html, "<td>&quot;onmouseover=alert(1) x=&quot; / O&#39;Brien &amp; Sons &lt;b&gt;"
-                     "</td>");
+                     "<br>-2+3, salle &quot;B&quot;, \xC3\xA9tage 2</td>");
     ASSERT_HAS(html, "<td>-2+3, salle &quot;B&quot;, \xC3\xA9tage 2</td>");
     ASSERT_HAS(html, "<span class=\"waiver\">Waiver: password=Hunter2, &quot;ok&quot; \\ ] "
                      "&lt;/td&gt;&lt;img src=x onerror=alert(1)&gt; @SUM(1+1)</span>");
@@ -611,7 +618,7 @@ START_TEST(test_html_no_site_no_time_no_flow)
     ASSERT_HAS(html, "<h2>Device 1: d</h2>");
     ASSERT_HAS(html, "<h3>Coverage of the flow matrix</h3>\n<p>0 declared, 0 observed, 0 not "
                      "observed.</p>\n<h3>Findings</h3>");
-    ASSERT_HAS(html, "<td><a href=\"#device-1\">d</a></td><td></td><td>\xE2\x80\x94</td>");
+    ASSERT_HAS(html, "<td><a href=\"#device-1\">d</a></td><td>\xE2\x80\x94</td><td><span");
     assert_html_well_formed(html);
     free(html);
     rx_close(&rx);
