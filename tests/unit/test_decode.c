@@ -977,24 +977,475 @@ START_TEST(test_bsd_loopback)
 }
 END_TEST
 
-START_TEST(test_wireless_and_unknown_not_decoded)
+START_TEST(test_unknown_not_decoded)
 {
-    static const int wireless[] = {DLT_IEEE802_11, DLT_IEEE802_11_RADIO, DLT_PRISM_HEADER,
-                                   DLT_PPI, DLT_IEEE802_11_RADIO_AVS};
     struct frame f = {0};
     build_eth_ipv4_tcp(&f);
     struct decoded_packet p;
-    for (size_t i = 0; i < 5; i++) {
-        ck_assert_int_eq(run(wireless[i], &f, &p), DECODE_NOT_DECODED);
-        ck_assert(decode_link_type_supported(wireless[i]));
-        ck_assert(!p.has_mac);
-        ck_assert_uint_eq(p.src.family, 0);
-    }
-    ck_assert_int_eq(run(DLT_IEEE802_11, &f, &p), DECODE_NOT_DECODED);
     ck_assert_int_eq(run(9999, &f, &p), DECODE_NOT_DECODED);
     ck_assert_int_eq(run(-1, &f, &p), DECODE_NOT_DECODED);
-    ck_assert_int_eq(decode_packet(DLT_IEEE802_11_RADIO, NULL, 0, 0, 0, &p),
-                     DECODE_NOT_DECODED);
+    ck_assert(!p.has_mac);
+    ck_assert_uint_eq(p.src.family, 0);
+    ck_assert_int_eq(decode_packet(9999, NULL, 0, 0, 0, &p), DECODE_NOT_DECODED);
+    /* An empty radiotap frame has no radiotap header: malformed. */
+    ck_assert_int_eq(decode_packet(DLT_IEEE802_11_RADIO, NULL, 0, 0, 0, &p), DECODE_MALFORMED);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- 802.11 */
+
+static void assert_every_truncation(int dlt, const struct frame *f, size_t headers);
+
+static const uint8_t WIFI_BSSID[6] = {0x02, 0xbb, 0xbb, 0xbb, 0xbb, 0x01};
+static const uint8_t WIFI_STA[6] = {0x02, 0x5a, 0x5a, 0x5a, 0x5a, 0x02};
+static const uint8_t WIFI_PEER[6] = {0x02, 0xde, 0xde, 0xde, 0xde, 0x03};
+static const uint8_t WIFI_OTHER_AP[6] = {0x02, 0xbb, 0xbb, 0xbb, 0xbb, 0x04};
+
+enum { FC_TODS = 0x01, FC_FROMDS = 0x02, FC_PROTECTED = 0x40, FC_ORDER = 0x80 };
+enum { RT_FLAG_FCS = 0x10, RT_FLAG_DATAPAD = 0x20, RT_FLAG_BADFCS = 0x40 };
+
+static void put_le16(struct frame *f, uint16_t v)
+{
+    put_u8(f, (uint8_t)v);
+    put_u8(f, (uint8_t)(v >> 8));
+}
+
+/* A radiotap header: no field (8 bytes), or the Flags field (9 bytes). */
+static void put_radiotap(struct frame *f, bool with_flags, uint8_t flags)
+{
+    put_u8(f, 0);
+    put_u8(f, 0);
+    put_le16(f, with_flags ? 9 : 8);
+    put_le16(f, with_flags ? 0x0002 : 0);
+    put_le16(f, 0);
+    if (with_flags)
+        put_u8(f, flags);
+}
+
+/* 802.11 data frame header with frame-control flags `fc1` and subtype
+ * `subtype` (0 data, 8 QoS data...). Addresses follow the DS bits so that
+ * SA = WIFI_STA and DA = WIFI_PEER whatever the direction. */
+static void put_wifi_data(struct frame *f, uint8_t subtype, uint8_t fc1, uint16_t qos)
+{
+    put_u8(f, (uint8_t)(0x08 | subtype << 4));
+    put_u8(f, fc1);
+    put_le16(f, 0x013a); /* duration */
+    const bool to_ds = fc1 & FC_TODS, from_ds = fc1 & FC_FROMDS;
+    if (to_ds && from_ds) {
+        put_bytes(f, WIFI_OTHER_AP, 6);
+        put_bytes(f, WIFI_BSSID, 6);
+        put_bytes(f, WIFI_PEER, 6);
+    } else if (to_ds) {
+        put_bytes(f, WIFI_BSSID, 6);
+        put_bytes(f, WIFI_STA, 6);
+        put_bytes(f, WIFI_PEER, 6);
+    } else if (from_ds) {
+        put_bytes(f, WIFI_PEER, 6);
+        put_bytes(f, WIFI_BSSID, 6);
+        put_bytes(f, WIFI_STA, 6);
+    } else {
+        put_bytes(f, WIFI_PEER, 6);
+        put_bytes(f, WIFI_STA, 6);
+        put_bytes(f, WIFI_BSSID, 6);
+    }
+    put_le16(f, 0x1230); /* sequence 0x123, fragment 0 */
+    if (to_ds && from_ds)
+        put_bytes(f, WIFI_STA, 6);
+    if (subtype & 0x08)
+        put_le16(f, qos);
+}
+
+static void put_snap(struct frame *f, uint16_t ethertype)
+{
+    static const uint8_t snap[] = {0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00};
+    put_bytes(f, snap, sizeof snap);
+    put_be16(f, ethertype);
+}
+
+/* IPv4 + TCP (no options) + 10 payload bytes; returns the header end. */
+static size_t put_ipv4_tcp_payload(struct frame *f)
+{
+    const size_t ip = put_ipv4(f, IP_PROTO_TCP, 0, 0);
+    put_tcp(f, TCP_SYN, 0);
+    const size_t headers = f->len;
+    put_payload(f, 10);
+    finish_ipv4(f, ip);
+    return headers;
+}
+
+static void assert_wifi_macs(const struct decoded_packet *p)
+{
+    ck_assert(p->has_mac);
+    ck_assert_mem_eq(p->src_mac.bytes, WIFI_STA, 6);
+    ck_assert_mem_eq(p->dst_mac.bytes, WIFI_PEER, 6);
+}
+
+/* One radio header of each link type, before the same 802.11 frame. */
+static void put_radio_header(struct frame *f, int dlt)
+{
+    switch (dlt) {
+    case DLT_IEEE802_11_RADIO:
+        put_radiotap(f, false, 0);
+        break;
+    case DLT_PPI:
+        put_u8(f, 0);
+        put_u8(f, 0);
+        put_le16(f, 8);
+        put_le32(f, 105);
+        break;
+    case DLT_PRISM_HEADER:
+        put_le32(f, 0x44);
+        put_le32(f, 144);
+        put_zeros(f, 136);
+        break;
+    case DLT_IEEE802_11_RADIO_AVS:
+        put_be32(f, 0x80211001);
+        put_be32(f, 64);
+        put_zeros(f, 56);
+        break;
+    default:
+        break;
+    }
+}
+
+START_TEST(test_wifi_data_ipv4_every_link_type)
+{
+    static const int dlts[] = {DLT_IEEE802_11, DLT_IEEE802_11_RADIO, DLT_PPI,
+                               DLT_PRISM_HEADER, DLT_IEEE802_11_RADIO_AVS};
+    for (size_t i = 0; i < sizeof dlts / sizeof dlts[0]; i++) {
+        struct frame f = {0};
+        put_radio_header(&f, dlts[i]);
+        put_wifi_data(&f, 0, FC_TODS, 0);
+        put_snap(&f, 0x0800);
+        const size_t headers = put_ipv4_tcp_payload(&f);
+        struct decoded_packet p;
+        ck_assert_int_eq(run(dlts[i], &f, &p), DECODE_OK);
+        assert_wifi_macs(&p);
+        assert_ipv4_addresses(&p);
+        ck_assert_uint_eq(p.ip_proto, IP_PROTO_TCP);
+        ck_assert_uint_eq(p.src_port, 49152);
+        ck_assert_uint_eq(p.dst_port, 443);
+        ck_assert_uint_eq(p.tcp_flags, TCP_SYN);
+        assert_payload(&p, &f, headers, 10);
+        ck_assert_uint_eq(p.vlan, 0);
+        ck_assert_uint_eq(p.ts_usec, TS_USEC);
+        /* Every prefix is malformed up to the payload, then OK. */
+        assert_every_truncation(dlts[i], &f, headers);
+    }
+}
+END_TEST
+
+START_TEST(test_wifi_prism_carrying_avs_and_big_endian_length)
+{
+    struct frame avs = {0};
+    put_be32(&avs, 0x80211001); /* AVS magic under the Prism link type */
+    put_be32(&avs, 64);
+    put_zeros(&avs, 56);
+    put_wifi_data(&avs, 0, FC_FROMDS, 0);
+    put_snap(&avs, 0x0800);
+    size_t headers = put_ipv4_tcp_payload(&avs);
+    struct decoded_packet p;
+    ck_assert_int_eq(run(DLT_PRISM_HEADER, &avs, &p), DECODE_OK);
+    assert_wifi_macs(&p);
+    assert_payload(&p, &avs, headers, 10);
+
+    struct frame prism = {0};
+    put_be32(&prism, 0x44);
+    put_be32(&prism, 144); /* written by a big-endian host */
+    put_zeros(&prism, 136);
+    put_wifi_data(&prism, 0, 0, 0);
+    put_snap(&prism, 0x0800);
+    headers = put_ipv4_tcp_payload(&prism);
+    ck_assert_int_eq(run(DLT_PRISM_HEADER, &prism, &p), DECODE_OK);
+    assert_payload(&p, &prism, headers, 10);
+}
+END_TEST
+
+START_TEST(test_wifi_addresses_per_ds_bits)
+{
+    static const uint8_t ds[] = {0, FC_TODS, FC_FROMDS, FC_TODS | FC_FROMDS};
+    for (size_t i = 0; i < sizeof ds; i++) {
+        struct frame f = {0};
+        put_wifi_data(&f, 0, ds[i], 0);
+        put_snap(&f, 0x0800);
+        const size_t headers = put_ipv4_tcp_payload(&f);
+        struct decoded_packet p;
+        ck_assert_int_eq(run(DLT_IEEE802_11, &f, &p), DECODE_OK);
+        assert_wifi_macs(&p);
+        assert_payload(&p, &f, headers, 10);
+        ck_assert_uint_eq(headers - 8 - 40, ds[i] == (FC_TODS | FC_FROMDS) ? 30 : 24);
+    }
+}
+END_TEST
+
+START_TEST(test_wifi_qos_and_ht_control)
+{
+    /* QoS data: +2; with the order bit: +4 of HT control. */
+    struct frame qos = {0};
+    put_wifi_data(&qos, 8, FC_TODS, 0x0005);
+    put_snap(&qos, 0x0800);
+    size_t headers = put_ipv4_tcp_payload(&qos);
+    struct decoded_packet p;
+    ck_assert_int_eq(run(DLT_IEEE802_11, &qos, &p), DECODE_OK);
+    assert_payload(&p, &qos, headers, 10);
+
+    struct frame htc = {0};
+    put_wifi_data(&htc, 8, FC_TODS | FC_ORDER, 0x0005);
+    put_be32(&htc, 0xfffffffe); /* HT control */
+    put_snap(&htc, 0x86dd);
+    const size_t ip = put_ipv6(&htc, IP_PROTO_UDP);
+    const size_t udp = put_udp(&htc, 5353, 5353);
+    put_payload(&htc, 7);
+    finish_udp(&htc, udp);
+    finish_ipv6(&htc, ip);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &htc, &p), DECODE_OK);
+    assert_ipv6_addresses(&p);
+    ck_assert_uint_eq(p.src_port, 5353);
+    assert_payload(&p, &htc, udp + 8, 7);
+
+    /* The order bit on plain (non-QoS) data is not HT control. */
+    struct frame plain = {0};
+    put_wifi_data(&plain, 0, FC_TODS | FC_ORDER, 0);
+    put_snap(&plain, 0x0800);
+    headers = put_ipv4_tcp_payload(&plain);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &plain, &p), DECODE_OK);
+    assert_payload(&p, &plain, headers, 10);
+}
+END_TEST
+
+/* IPv6 whose payload length is 0 takes what was captured: an FCS left in
+ * place would show as 4 more payload bytes. */
+static size_t put_ipv6_udp_captured_length(struct frame *f, size_t payload)
+{
+    put_ipv6(f, IP_PROTO_UDP);
+    const size_t udp = put_udp(f, 1000, 2000);
+    put_payload(f, payload);
+    patch_be16(f, udp + 4, (uint16_t)(8 + payload + 4)); /* as if the FCS were data */
+    return udp + 8;
+}
+
+START_TEST(test_wifi_radiotap_flags_fcs_and_padding)
+{
+    /* Flags field with FCS: the last 4 bytes are cut. */
+    struct frame f = {0};
+    put_radiotap(&f, true, RT_FLAG_FCS);
+    put_wifi_data(&f, 0, FC_TODS, 0);
+    put_snap(&f, 0x86dd);
+    size_t at = put_ipv6_udp_captured_length(&f, 6);
+    put_be32(&f, 0xdeadbeef); /* FCS */
+    struct decoded_packet p;
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_OK);
+    assert_payload(&p, &f, at, 6);
+    ck_assert_uint_eq(p.l3_len, 40 + 8 + 6);
+
+    /* Without the flag those 4 bytes are payload. */
+    f.bytes[8] = 0;
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_OK);
+    assert_payload(&p, &f, at, 10);
+
+    /* A failed FCS check: corrupt bytes, malformed. */
+    f.bytes[8] = RT_FLAG_FCS | RT_FLAG_BADFCS;
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_MALFORMED);
+
+    /* TSFT first: Flags come after 8 aligned bytes; an extended bitmap
+     * moves the fields (TSFT aligned to 16, Flags at 24). */
+    struct frame ext = {0};
+    put_u8(&ext, 0);
+    put_u8(&ext, 0);
+    put_le16(&ext, 25);
+    put_le32(&ext, 0x80000003); /* TSFT, Flags, another bitmap */
+    put_le32(&ext, 0);
+    put_zeros(&ext, 4);         /* alignment of TSFT */
+    put_zeros(&ext, 8);         /* TSFT */
+    put_u8(&ext, RT_FLAG_FCS | RT_FLAG_DATAPAD);
+    put_wifi_data(&ext, 8, FC_TODS, 0); /* 26 bytes: 2 bytes of padding */
+    put_zeros(&ext, 2);
+    put_snap(&ext, 0x86dd);
+    at = put_ipv6_udp_captured_length(&ext, 3);
+    put_be32(&ext, 0x01020304);
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &ext, &p), DECODE_OK);
+    assert_wifi_macs(&p);
+    assert_payload(&p, &ext, at, 3);
+
+    /* FCS announced on a frame shorter than 4 bytes. */
+    struct frame tiny = {0};
+    put_radiotap(&tiny, true, RT_FLAG_FCS);
+    put_u8(&tiny, 0x08);
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &tiny, &p), DECODE_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_wifi_radio_header_errors)
+{
+    struct decoded_packet p;
+    struct frame f = {0};
+    put_radiotap(&f, false, 0);
+    put_wifi_data(&f, 0, FC_TODS, 0);
+    put_snap(&f, 0x0800);
+    put_ipv4_tcp_payload(&f);
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_OK);
+
+    f.bytes[0] = 1; /* radiotap version */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_MALFORMED);
+    f.bytes[0] = 0;
+    f.bytes[2] = 7; /* shorter than its own fixed part */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_MALFORMED);
+    f.bytes[2] = 0;
+    f.bytes[3] = 0x10; /* 4096: longer than the frame */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_MALFORMED);
+    f.bytes[3] = 0;
+    f.bytes[2] = 8;
+    f.bytes[4] = 0x02; /* Flags announced, not inside the 8 bytes */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &f, &p), DECODE_MALFORMED);
+
+    /* An endless chain of extended bitmaps is cut at 16 words. */
+    struct frame chain = {0};
+    put_u8(&chain, 0);
+    put_u8(&chain, 0);
+    put_le16(&chain, 4 + 4 * 20);
+    for (int i = 0; i < 20; i++)
+        put_le32(&chain, 0x80000000);
+    put_wifi_data(&chain, 0, FC_TODS, 0);
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO, &chain, &p), DECODE_MALFORMED);
+
+    /* PPI: another DLT inside is not decoded; a length past the frame is
+     * malformed. */
+    struct frame ppi = {0};
+    put_radio_header(&ppi, DLT_PPI);
+    put_wifi_data(&ppi, 0, FC_TODS, 0);
+    put_snap(&ppi, 0x0800);
+    put_ipv4_tcp_payload(&ppi);
+    ppi.bytes[4] = 1; /* DLT_EN10MB */
+    ck_assert_int_eq(run(DLT_PPI, &ppi, &p), DECODE_NOT_DECODED);
+    ppi.bytes[4] = 105;
+    ppi.bytes[3] = 0x40;
+    ck_assert_int_eq(run(DLT_PPI, &ppi, &p), DECODE_MALFORMED);
+    ppi.bytes[3] = 0;
+    ppi.bytes[0] = 1; /* PPI version */
+    ck_assert_int_eq(run(DLT_PPI, &ppi, &p), DECODE_MALFORMED);
+
+    struct frame avs = {0};
+    put_radio_header(&avs, DLT_IEEE802_11_RADIO_AVS);
+    put_wifi_data(&avs, 0, FC_TODS, 0);
+    avs.bytes[6] = 0x10; /* length 4160 */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO_AVS, &avs, &p), DECODE_MALFORMED);
+    avs.bytes[6] = 0;
+    avs.bytes[7] = 4; /* below its own 8 bytes */
+    ck_assert_int_eq(run(DLT_IEEE802_11_RADIO_AVS, &avs, &p), DECODE_MALFORMED);
+}
+END_TEST
+
+/* The PPI 802.11-Common field says whether the frame ends with an FCS. */
+START_TEST(test_wifi_ppi_common_fcs)
+{
+    struct frame f = {0};
+    put_u8(&f, 0);
+    put_u8(&f, 0);
+    put_le16(&f, 8 + 4 + 20);
+    put_le32(&f, 105);
+    put_le16(&f, 2);  /* 802.11-Common */
+    put_le16(&f, 20);
+    put_zeros(&f, 8); /* TSFT */
+    put_le16(&f, 0x0001); /* FCS present */
+    put_zeros(&f, 10);
+    put_wifi_data(&f, 0, FC_TODS, 0);
+    put_snap(&f, 0x86dd);
+    const size_t at = put_ipv6_udp_captured_length(&f, 5);
+    put_be32(&f, 0xcafebabe);
+    struct decoded_packet p;
+    ck_assert_int_eq(run(DLT_PPI, &f, &p), DECODE_OK);
+    assert_payload(&p, &f, at, 5);
+    f.bytes[20] = 0x05; /* FCS present and invalid */
+    ck_assert_int_eq(run(DLT_PPI, &f, &p), DECODE_MALFORMED);
+}
+END_TEST
+
+START_TEST(test_wifi_frames_without_ip)
+{
+    struct decoded_packet p;
+    /* EAPOL: the station's MACs, no IP. */
+    struct frame eapol = {0};
+    put_wifi_data(&eapol, 0, FC_TODS, 0);
+    put_snap(&eapol, 0x888e);
+    put_be32(&eapol, 0x01000005);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &eapol, &p), DECODE_NOT_IP);
+    assert_wifi_macs(&p);
+    ck_assert_uint_eq(p.src.family, 0);
+
+    /* ARP over SNAP, and an LLC that is not SNAP (STP). */
+    struct frame arp = {0};
+    put_wifi_data(&arp, 0, FC_FROMDS, 0);
+    put_snap(&arp, 0x0806);
+    put_zeros(&arp, 28);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &arp, &p), DECODE_NOT_IP);
+    struct frame stp = {0};
+    put_wifi_data(&stp, 0, FC_FROMDS, 0);
+    put_u8(&stp, 0x42);
+    put_u8(&stp, 0x42);
+    put_u8(&stp, 0x03);
+    put_zeros(&stp, 35);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &stp, &p), DECODE_NOT_IP);
+    /* SNAP with a vendor OUI carries no Ethernet type. */
+    struct frame vendor = {0};
+    put_wifi_data(&vendor, 0, FC_FROMDS, 0);
+    static const uint8_t cisco[] = {0xaa, 0xaa, 0x03, 0x00, 0x40, 0x96, 0x00, 0x00};
+    put_bytes(&vendor, cisco, sizeof cisco);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &vendor, &p), DECODE_NOT_IP);
+
+    /* Null function and QoS Null: data frames without a body. */
+    struct frame null = {0};
+    put_wifi_data(&null, 4, FC_TODS, 0);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &null, &p), DECODE_NOT_IP);
+    assert_wifi_macs(&p);
+    struct frame qos_null = {0};
+    put_wifi_data(&qos_null, 12, FC_TODS, 0);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &qos_null, &p), DECODE_NOT_IP);
+}
+END_TEST
+
+START_TEST(test_wifi_frames_not_decoded)
+{
+    struct decoded_packet p;
+    /* Protected data: encrypted, nothing to read, no MACs reported. */
+    struct frame protected_frame = {0};
+    put_wifi_data(&protected_frame, 8, FC_TODS | FC_PROTECTED, 0);
+    put_snap(&protected_frame, 0x0800);
+    put_ipv4_tcp_payload(&protected_frame);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &protected_frame, &p), DECODE_NOT_DECODED);
+    ck_assert(!p.has_mac);
+
+    /* A beacon (management), an ACK (control), an extension frame. */
+    struct frame beacon = {0};
+    put_u8(&beacon, 0x80);
+    put_zeros(&beacon, 60);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &beacon, &p), DECODE_NOT_DECODED);
+    ck_assert(!p.has_mac);
+    struct frame ack = {0};
+    put_u8(&ack, 0xd4);
+    put_zeros(&ack, 9);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &ack, &p), DECODE_NOT_DECODED);
+    struct frame extension = {0};
+    put_u8(&extension, 0x0c);
+    put_zeros(&extension, 30);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &extension, &p), DECODE_NOT_DECODED);
+    /* Protocol version 1 is not 802.11 as we know it. */
+    struct frame version = {0};
+    put_wifi_data(&version, 0, FC_TODS, 0);
+    put_snap(&version, 0x0800);
+    put_ipv4_tcp_payload(&version);
+    version.bytes[0] |= 0x01;
+    ck_assert_int_eq(run(DLT_IEEE802_11, &version, &p), DECODE_NOT_DECODED);
+
+    /* A non-first fragment and an A-MSDU need work this decoder skips. */
+    struct frame fragment = {0};
+    put_wifi_data(&fragment, 0, FC_TODS, 0);
+    fragment.bytes[22] = 0x31; /* fragment number 1 */
+    put_payload(&fragment, 20);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &fragment, &p), DECODE_NOT_DECODED);
+    struct frame amsdu = {0};
+    put_wifi_data(&amsdu, 8, FC_TODS, 0x0080);
+    put_payload(&amsdu, 30);
+    ck_assert_int_eq(run(DLT_IEEE802_11, &amsdu, &p), DECODE_NOT_DECODED);
 }
 END_TEST
 
@@ -1258,10 +1709,22 @@ static Suite *decode_suite(void)
     tcase_add_test(links, test_linux_sll2);
     tcase_add_test(links, test_raw_ip_link_types);
     tcase_add_test(links, test_bsd_loopback);
-    tcase_add_test(links, test_wireless_and_unknown_not_decoded);
+    tcase_add_test(links, test_unknown_not_decoded);
     tcase_add_test(links, test_output_always_initialised);
     tcase_add_test(links, test_link_type_support_and_names);
     suite_add_tcase(suite, links);
+
+    TCase *wifi = tcase_create("wifi");
+    tcase_add_test(wifi, test_wifi_data_ipv4_every_link_type);
+    tcase_add_test(wifi, test_wifi_prism_carrying_avs_and_big_endian_length);
+    tcase_add_test(wifi, test_wifi_addresses_per_ds_bits);
+    tcase_add_test(wifi, test_wifi_qos_and_ht_control);
+    tcase_add_test(wifi, test_wifi_radiotap_flags_fcs_and_padding);
+    tcase_add_test(wifi, test_wifi_radio_header_errors);
+    tcase_add_test(wifi, test_wifi_ppi_common_fcs);
+    tcase_add_test(wifi, test_wifi_frames_without_ip);
+    tcase_add_test(wifi, test_wifi_frames_not_decoded);
+    suite_add_tcase(suite, wifi);
 
     TCase *truncation = tcase_create("truncation");
     tcase_add_test(truncation, test_truncation_ethernet_ipv4_tcp);
