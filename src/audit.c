@@ -319,7 +319,8 @@ static bool app_consistent(const struct matrix_flow *declared, const struct flow
     if (declared->app == NULL || facts->app[0] == '\0' || facts->dpi_guessed)
         return true;
     return strcasecmp(declared->app, facts->app) == 0 ||
-           (facts->service[0] != '\0' && strcasecmp(declared->app, facts->service) == 0);
+           (facts->service[0] != '\0' && strcasecmp(declared->app, facts->service) == 0) ||
+           (facts->ndpi_name[0] != '\0' && strcasecmp(declared->app, facts->ndpi_name) == 0);
 }
 
 /* The device's declared flow matching `flow`, preferring one whose

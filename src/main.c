@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fluxaudit/capture.h"
+#include "fluxaudit/default_credentials.h"
 #include "fluxaudit/diag.h"
 #include "fluxaudit/matrix.h"
 #include "fluxaudit/pipeline.h"
@@ -56,10 +57,11 @@ struct options {
     const char *command;
     const char *matrix_path;
     const char *rules_path;
+    const char *default_credentials_path;
     const char *report_path;
     const char *html_path;
     const char *csv_path;
-    const char *syslog_target;  /* a file, or "unix:PATH" for a local datagram socket */
+    const char *syslog_target; /* a file, or "unix:PATH" for a local datagram socket */
     const char *interface;
     const char *filter;
     const char *user;
@@ -85,6 +87,8 @@ static void print_usage(FILE *out)
           "options:\n"
           "  -m, --matrix FILE     the supplier's flow matrix (fluxaudit-matrix/1 JSON)\n"
           "      --rules FILE      finding rules (default: the installed rules/findings.json)\n"
+          "      --default-credentials FILE\n"
+          "                        well-known default logins (default: rules/default-credentials)\n"
           "  -r, --report FILE     write the fluxaudit-report/1 JSON report (- for stdout)\n"
           "      --html FILE       write the printable HTML report\n"
           "      --csv FILE        write the findings as CSV\n"
@@ -103,7 +107,8 @@ static void print_usage(FILE *out)
           "      --no-color        no colours in the summary table\n"
           "  -h, --help, -V, --version\n"
           "\n"
-          "exit status: 0 no open finding at or above --fail-on, 1 findings, 2 usage or input error\n",
+          "exit status: 0 no open finding at or above --fail-on, 1 findings, 2 usage or input "
+          "error\n",
           out);
 }
 
@@ -135,21 +140,30 @@ enum {
     OPT_HTML,
     OPT_CSV,
     OPT_SYSLOG,
+    OPT_DEFAULT_CREDENTIALS,
 };
 
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
-        {"matrix", required_argument, NULL, 'm'},   {"rules", required_argument, NULL, OPT_RULES},
-        {"report", required_argument, NULL, 'r'},   {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"html", required_argument, NULL, OPT_HTML}, {"csv", required_argument, NULL, OPT_CSV},
+        {"matrix", required_argument, NULL, 'm'},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"report", required_argument, NULL, 'r'},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"html", required_argument, NULL, OPT_HTML},
+        {"csv", required_argument, NULL, OPT_CSV},
         {"syslog", required_argument, NULL, OPT_SYSLOG},
+        {"default-credentials", required_argument, NULL, OPT_DEFAULT_CREDENTIALS},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
-        {"interface", required_argument, NULL, 'i'}, {"filter", required_argument, NULL, 'f'},
-        {"snaplen", required_argument, NULL, 's'},  {"user", required_argument, NULL, 'Z'},
+        {"interface", required_argument, NULL, 'i'},
+        {"filter", required_argument, NULL, 'f'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"user", required_argument, NULL, 'Z'},
         {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
-        {"quiet", no_argument, NULL, 'q'},          {"no-color", no_argument, NULL, OPT_NO_COLOR},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},
+        {"no-color", no_argument, NULL, OPT_NO_COLOR},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     size_t value;
@@ -173,12 +187,16 @@ static int parse_options(int argc, char **argv, struct options *options)
         case OPT_SYSLOG:
             options->syslog_target = optarg;
             break;
+        case OPT_DEFAULT_CREDENTIALS:
+            options->default_credentials_path = optarg;
+            break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "none") == 0)
                 options->fail_never = true;
             else if (!severity_parse(optarg, &options->fail_on))
                 return usage_error("--fail-on: unknown severity \"%s\" (critical, high, medium, "
-                                   "low, info or none)", optarg);
+                                   "low, info or none)",
+                                   optarg);
             break;
         case OPT_MAX_FLOWS:
             if (!parse_size(optarg, 1, 100000000, &value))
@@ -235,20 +253,40 @@ static void print_diagnostics(const struct diag *diag)
 }
 
 /* Loads and validates every input file before any packet is read. */
-static bool load_inputs(const struct options *options, struct matrix **matrix, struct rules *rules)
+/* Everything a run reads before its first packet. */
+struct inputs {
+    struct matrix *matrix;
+    struct rules rules;
+    struct default_credentials *default_credentials;
+};
+
+static void free_inputs(struct inputs *inputs)
 {
+    matrix_free(inputs->matrix);
+    default_credentials_free(inputs->default_credentials);
+    memset(inputs, 0, sizeof(*inputs));
+}
+
+/* Loads and validates every input file before any packet is read; all
+ * their errors are printed, and nothing is kept unless all are sound. */
+static bool load_inputs(const struct options *options, struct inputs *inputs)
+{
+    memset(inputs, 0, sizeof(*inputs));
     struct diag diag;
     diag_init(&diag);
     const char *rules_path = options->rules_path ? options->rules_path : rules_default_path();
-    *matrix = matrix_load_json(options->matrix_path, &diag);
-    bool rules_ok = rules_load(rules_path, rules, &diag);
+    const char *defaults_path = options->default_credentials_path
+                                    ? options->default_credentials_path
+                                    : default_credentials_default_path();
+    inputs->matrix = matrix_load_json(options->matrix_path, &diag);
+    bool rules_ok = rules_load(rules_path, &inputs->rules, &diag);
+    inputs->default_credentials = default_credentials_load(defaults_path, &diag);
     print_diagnostics(&diag);
-    bool ok = *matrix != NULL && rules_ok && diag.errors == 0;
+    bool ok = inputs->matrix != NULL && rules_ok && inputs->default_credentials != NULL &&
+              diag.errors == 0;
     diag_free(&diag);
-    if (!ok) {
-        matrix_free(*matrix);
-        *matrix = NULL;
-    }
+    if (!ok)
+        free_inputs(inputs);
     return ok;
 }
 
@@ -264,8 +302,8 @@ struct progress {
     bool enabled;
     double started;
     double last_shown;
-    uint64_t done_bytes;   /* sizes of the files already read */
-    uint64_t total_bytes;  /* sizes of all files */
+    uint64_t done_bytes;  /* sizes of the files already read */
+    uint64_t total_bytes; /* sizes of all files */
     bool shown;
 };
 
@@ -279,10 +317,9 @@ static void progress_update(struct progress *progress, const struct capture *cap
     uint64_t offset, size;
     capture_file_progress(capture, &offset, &size);
     double rate = (double)counters->packets / (now - progress->started);
-    double percent = progress->total_bytes
-                         ? 100.0 * (double)(progress->done_bytes + offset) /
-                               (double)progress->total_bytes
-                         : 0.0;
+    double percent = progress->total_bytes ? 100.0 * (double)(progress->done_bytes + offset) /
+                                                 (double)progress->total_bytes
+                                           : 0.0;
     fprintf(stderr, "\r%llu packets, %.0f packets/s, %.1f%% done ",
             (unsigned long long)counters->packets, rate, percent > 100.0 ? 100.0 : percent);
     progress->shown = true;
@@ -433,9 +470,8 @@ static bool write_outputs(const struct options *options, struct outputs *outputs
 
 /* Writes the outputs and returns the exit status the findings call for. */
 static int finish_run(const struct options *options, struct pipeline *pipeline,
-                      const struct matrix *matrix, const struct rules *rules,
-                      const char *const *sources, size_t source_count, uint64_t dropped,
-                      struct outputs *outputs)
+                      const struct inputs *inputs, const char *const *sources, size_t source_count,
+                      uint64_t dropped, struct outputs *outputs)
 {
     pipeline_finish(pipeline);
     struct flow_table_stats flow_stats;
@@ -447,10 +483,16 @@ static int finish_run(const struct options *options, struct pipeline *pipeline,
     gettimeofday(&now, NULL);
     report_format_time((uint64_t)now.tv_sec * 1000000u, generated_at, sizeof(generated_at));
     struct report_input input = {
-        .sources = sources, .source_count = source_count,
-        .counters = pipeline_get_counters(pipeline), .dropped = dropped,
-        .flow_stats = &flow_stats, .dpi_stats = &dpi_stats, .matrix = matrix, .rules = rules,
-        .audit = pipeline_get_audit(pipeline), .generated_at = generated_at,
+        .sources = sources,
+        .source_count = source_count,
+        .counters = pipeline_get_counters(pipeline),
+        .dropped = dropped,
+        .flow_stats = &flow_stats,
+        .dpi_stats = &dpi_stats,
+        .matrix = inputs->matrix,
+        .rules = &inputs->rules,
+        .audit = pipeline_get_audit(pipeline),
+        .generated_at = generated_at,
     };
     /* A report on stdout leaves the terminal summary to stderr. */
     bool stdout_taken = outputs->json == stdout || outputs->html == stdout ||
@@ -466,11 +508,11 @@ static int finish_run(const struct options *options, struct pipeline *pipeline,
     return status;
 }
 
-static struct pipeline *make_pipeline(const struct options *options, const struct matrix *matrix,
-                                      const struct rules *rules)
+static struct pipeline *make_pipeline(const struct options *options, const struct inputs *inputs)
 {
     struct pipeline_config config;
     pipeline_default_config(&config);
+    config.default_credentials = inputs->default_credentials;
     if (options->max_flows > 0)
         config.flows.max_flows = options->max_flows;
     FILE *urandom = fopen("/dev/urandom", "rb");
@@ -480,7 +522,8 @@ static struct pipeline *make_pipeline(const struct options *options, const struc
         fclose(urandom);
     }
     char err[256];
-    struct pipeline *pipeline = pipeline_create(&config, matrix, rules, err, sizeof(err));
+    struct pipeline *pipeline =
+        pipeline_create(&config, inputs->matrix, &inputs->rules, err, sizeof(err));
     if (pipeline == NULL)
         fprintf(stderr, "fluxaudit: %s\n", err);
     return pipeline;
@@ -492,9 +535,8 @@ static int command_replay(const struct options *options)
         return usage_error("replay: no capture file given%s", "");
     if (options->matrix_path == NULL)
         return usage_error("replay: --matrix is required%s", "");
-    struct matrix *matrix;
-    struct rules rules;
-    if (!load_inputs(options, &matrix, &rules))
+    struct inputs inputs;
+    if (!load_inputs(options, &inputs))
         return EXIT_USAGE;
     /* Every file is checked before the first packet, like the matrix. */
     struct capture **captures = calloc((size_t)options->file_count, sizeof(*captures));
@@ -513,8 +555,7 @@ static int command_replay(const struct options *options)
     struct outputs outputs = {0};
     if (status == EXIT_CONFORM && !open_outputs(options, &outputs))
         status = EXIT_USAGE;
-    struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, matrix, &rules)
-                                                       : NULL;
+    struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, &inputs) : NULL;
     if (status == EXIT_CONFORM && pipeline == NULL)
         status = EXIT_USAGE;
     for (int i = 0; status == EXIT_CONFORM && i < options->file_count && !stop_requested; i++) {
@@ -524,15 +565,14 @@ static int command_replay(const struct options *options)
     }
     progress_end(&progress);
     if (status == EXIT_CONFORM)
-        status = finish_run(options, pipeline, matrix, &rules,
-                            (const char *const *)options->files, (size_t)options->file_count, 0,
-                            &outputs);
+        status = finish_run(options, pipeline, &inputs, (const char *const *)options->files,
+                            (size_t)options->file_count, 0, &outputs);
     close_outputs(&outputs);
     pipeline_destroy(pipeline);
     for (int i = 0; captures != NULL && i < options->file_count; i++)
         capture_close(captures[i]);
     free(captures);
-    matrix_free(matrix);
+    free_inputs(&inputs);
     return status;
 }
 
@@ -565,26 +605,25 @@ static int command_capture(const struct options *options)
         return usage_error("capture: --matrix is required%s", "");
     if (options->file_count > 0)
         return usage_error("capture: unexpected argument \"%s\"", options->files[0]);
-    struct matrix *matrix;
-    struct rules rules;
-    if (!load_inputs(options, &matrix, &rules))
+    struct inputs inputs;
+    if (!load_inputs(options, &inputs))
         return EXIT_USAGE;
     char err[512];
-    struct capture_live_options live = {.interface = options->interface, .filter = options->filter,
+    struct capture_live_options live = {.interface = options->interface,
+                                        .filter = options->filter,
                                         .snaplen = options->snaplen,
                                         .promiscuous = options->promiscuous};
     struct capture *capture = capture_open_live(&live, err, sizeof(err));
     if (capture == NULL) {
         fprintf(stderr, "fluxaudit: %s\n", err);
-        matrix_free(matrix);
+        free_inputs(&inputs);
         return EXIT_USAGE;
     }
     struct outputs outputs;
     int status = open_outputs(options, &outputs) ? EXIT_CONFORM : EXIT_USAGE;
     if (status == EXIT_CONFORM && options->user != NULL && !drop_privileges(options->user))
         status = EXIT_USAGE;
-    struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, matrix, &rules)
-                                                       : NULL;
+    struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, &inputs) : NULL;
     if (status == EXIT_CONFORM && pipeline == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_CONFORM) {
@@ -601,8 +640,7 @@ static int command_capture(const struct options *options)
         char source[300];
         snprintf(source, sizeof(source), "live:%s", options->interface);
         const char *sources[] = {source};
-        status = finish_run(options, pipeline, matrix, &rules, sources, 1, dropped + if_dropped,
-                            &outputs);
+        status = finish_run(options, pipeline, &inputs, sources, 1, dropped + if_dropped, &outputs);
         if (!options->quiet && dropped + if_dropped > 0)
             fprintf(stderr, "fluxaudit: warning: %llu packets dropped by the kernel or interface\n",
                     (unsigned long long)(dropped + if_dropped));
@@ -610,7 +648,7 @@ static int command_capture(const struct options *options)
     close_outputs(&outputs);
     pipeline_destroy(pipeline);
     capture_close(capture);
-    matrix_free(matrix);
+    free_inputs(&inputs);
     return status;
 }
 
@@ -633,8 +671,8 @@ static int command_matrix(const struct options *options)
     size_t flows = 0;
     for (size_t i = 0; i < matrix->device_count; i++)
         flows += matrix->devices[i].flow_count;
-    printf("%s: ok (%zu devices, %zu hosts, %zu flows)\n", options->files[1],
-           matrix->device_count, matrix->host_count, flows);
+    printf("%s: ok (%zu devices, %zu hosts, %zu flows)\n", options->files[1], matrix->device_count,
+           matrix->host_count, flows);
     matrix_free(matrix);
     return EXIT_CONFORM;
 }
@@ -653,8 +691,8 @@ int main(int argc, char **argv)
         printf("fluxaudit %s\n", FLUXAUDIT_VERSION);
         return EXIT_CONFORM;
     }
-    struct options options = {.command = argv[1], .promiscuous = true, .color = true,
-                              .fail_on = SEVERITY_HIGH};
+    struct options options = {
+        .command = argv[1], .promiscuous = true, .color = true, .fail_on = SEVERITY_HIGH};
     /* The command is argv[1]; getopt sees the rest. */
     int status = parse_options(argc - 1, argv + 1, &options);
     if (status != 0)

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fluxaudit/decode.h"
+#include "fluxaudit/inspect_credentials.h"
 #include "fluxaudit/inspect_snmp.h"
 #include "fluxaudit/inspect_tls.h"
 
@@ -14,6 +16,7 @@
 #define EXPIRE_INTERVAL_USEC 1000000u
 
 struct pipeline {
+    const struct default_credentials *default_credentials;
     struct flow_table *flows;
     struct dpi *dpi;
     struct audit *audit;
@@ -35,6 +38,22 @@ static void release_tls(struct flow *flow)
     flow->tls_state = NULL;
 }
 
+static void release_credentials(struct flow *flow)
+{
+    credential_inspector_destroy(flow->credential_state);
+    flow->credential_state = NULL;
+}
+
+/* A protocol one of the project's inspectors recognised by its structure
+ * names the flow; nDPI's guess is kept beside it. */
+static void adopt_inspected_app(struct flow_facts *facts, const char *name)
+{
+    if (name[0] == '\0' || strcasecmp(facts->app, name) == 0)
+        return;
+    snprintf(facts->ndpi_name, sizeof(facts->ndpi_name), "%s", facts->app);
+    snprintf(facts->app, sizeof(facts->app), "%s", name);
+}
+
 /* Every flow ends here exactly once: finish the facts, then audit them. */
 static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *user)
 {
@@ -42,6 +61,9 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     struct pipeline *pipeline = user;
     dpi_flow_finish(pipeline->dpi, flow);
     release_tls(flow);
+    release_credentials(flow);
+    if (flow->facts.credentials.count > 0)
+        adopt_inspected_app(&flow->facts, flow->facts.credentials.items[0].protocol);
     const struct tls_facts *tls = &flow->facts.tls;
     if (tls->is_dtls && (tls->client_hello_seen || tls->server_hello_seen))
         flow->facts.security = SECURITY_DTLS;
@@ -60,6 +82,7 @@ struct pipeline *pipeline_create(const struct pipeline_config *config, const str
         snprintf(err, err_len, "out of memory");
         return NULL;
     }
+    pipeline->default_credentials = config->default_credentials;
     pipeline->dpi = dpi_create(err, err_len);
     if (pipeline->dpi == NULL) {
         free(pipeline);
@@ -123,14 +146,51 @@ static void inspect_tls(struct flow *flow, enum flow_direction direction,
     }
 }
 
+/* SNMP datagrams of a flow read for communities, at most. */
+#define SNMP_INSPECTED_PACKETS 16
+
 /* SNMP's version says whether the flow is protected (v3) or carries a
  * community in clear (v1/v2c); the first messages of a UDP flow tell. */
-static void inspect_snmp(struct flow *flow, const struct decoded_packet *packet)
+static void inspect_snmp(const struct pipeline *pipeline, struct flow *flow,
+                         enum flow_direction direction, const struct decoded_packet *packet)
 {
-    if (flow->ip_proto != IP_PROTO_UDP || flow->facts.snmp_version != 0 ||
-        packet->payload_len == 0 || flow->packets[0] + flow->packets[1] > 4)
+    if (flow->ip_proto != IP_PROTO_UDP || packet->payload_len == 0 ||
+        flow->packets[0] + flow->packets[1] > SNMP_INSPECTED_PACKETS)
         return;
-    flow->facts.snmp_version = snmp_message_version(packet->payload, packet->payload_len);
+    uint8_t version = snmp_message_version(packet->payload, packet->payload_len);
+    if (flow->facts.snmp_version == 0 && flow->packets[0] + flow->packets[1] <= 4)
+        flow->facts.snmp_version = version;
+    if (version == 1 || version == 2)
+        snmp_inspect_message(packet->payload, packet->payload_len, (int)direction,
+                             pipeline->default_credentials, &flow->facts.credentials);
+}
+
+/* Logins in clear on TCP sessions: the protocol is chosen once, from the
+ * server port or the first payload, then followed until it says done. */
+static void inspect_credentials(const struct pipeline *pipeline, struct flow *flow,
+                                enum flow_direction direction, const struct decoded_packet *packet)
+{
+    if (flow->credentials_finished || flow->ip_proto != IP_PROTO_TCP || packet->payload_len == 0)
+        return;
+    if (flow->credential_state == NULL) {
+        enum credential_protocol protocol =
+            credential_protocol_guess(flow->ip_proto, flow->server_port, packet->payload,
+                                      packet->payload_len, direction == FLOW_TO_SERVER);
+        if (protocol == CREDENTIAL_PROTOCOL_NONE) {
+            flow->credentials_finished = true;
+            return;
+        }
+        flow->credential_state =
+            credential_inspector_create(protocol, pipeline->default_credentials);
+        if (flow->credential_state == NULL)
+            return;
+    }
+    credential_inspector_feed(flow->credential_state, (int)direction, packet->tcp_seq,
+                              packet->payload, packet->payload_len, &flow->facts.credentials);
+    if (credential_inspector_done(flow->credential_state)) {
+        release_credentials(flow);
+        flow->credentials_finished = true;
+    }
 }
 
 static void count_frame(struct pipeline_counters *counters, uint64_t ts_usec, uint32_t wire_len)
@@ -180,7 +240,8 @@ void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, cons
     if (!flow->facts.dpi_done)
         dpi_process_packet(pipeline->dpi, flow, direction, &packet);
     inspect_tls(flow, direction, &packet);
-    inspect_snmp(flow, &packet);
+    inspect_snmp(pipeline, flow, direction, &packet);
+    inspect_credentials(pipeline, flow, direction, &packet);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec)

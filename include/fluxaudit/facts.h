@@ -151,6 +151,10 @@ struct flow_facts {
     uint16_t ndpi_app;             /* nDPI application protocol id */
     char app[FACT_NAME_MAX];       /* protocol name: nDPI's ("TLS", "HTTP", "DNS") or the project's ("DICOM") */
     char service[FACT_NAME_MAX];   /* the service nDPI recognised over it ("Google"), "" if none */
+    char ndpi_name[FACT_NAME_MAX]; /* nDPI's protocol name when one of the project's inspectors
+                                    * recognised another protocol by its structure (`app` then
+                                    * holds the inspector's: "DICOM" where nDPI 4.2 says
+                                    * "Cassandra", "LDAP" where it says "MQTT"); "" otherwise */
     char category[FACT_NAME_MAX];  /* nDPI category name */
     uint64_t ndpi_risks;           /* nDPI risk bitmap (bit n = ndpi_risk_enum n) */
     char server_name[FACT_HOST_MAX]; /* SNI, HTTP Host or DNS query name nDPI saw */

@@ -54,6 +54,8 @@ struct flow {
     void *dpi_state;            /* owned by the dpi module, released in on_end */
     void *tls_state;            /* owned by the TLS inspector, released in on_end */
     bool tls_finished;          /* the TLS inspector has learned all it could */
+    void *credential_state;     /* owned by the credential inspector, released in on_end */
+    bool credentials_finished;  /* the credential inspector has learned all it could */
 };
 
 struct flow_table_config {

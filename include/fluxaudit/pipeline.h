@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fluxaudit/audit.h"
+#include "fluxaudit/default_credentials.h"
 #include "fluxaudit/dpi.h"
 #include "fluxaudit/flow.h"
 #include "fluxaudit/matrix.h"
@@ -30,6 +31,7 @@ struct pipeline_counters {
 struct pipeline_config {
     struct flow_table_config flows;
     size_t max_audit_entries;
+    const struct default_credentials *default_credentials; /* borrowed; NULL: no default check */
 };
 
 /* Fills `config` with defaults. */

@@ -417,14 +417,17 @@ END_TEST
 START_TEST(test_wifi_not_decoded)
 {
     struct pipeline *pipeline = create_empty();
-    /* An 802.11 beacon header: frame control 0x80 0x00, then addresses. */
+    /* An 802.11 beacon header: frame control 0x80 0x00, then addresses; the
+     * same behind an empty radiotap header (version 0, length 8). */
     uint8_t frame[36] = {0x80, 0x00};
+    uint8_t radio[8 + sizeof frame] = {0x00, 0x00, 0x08, 0x00};
+    memcpy(radio + 8, frame, sizeof frame);
     pipeline_process(pipeline, DLT_IEEE802_11, 10 * SEC, frame, sizeof frame, sizeof frame);
-    pipeline_process(pipeline, DLT_IEEE802_11_RADIO, 11 * SEC, frame, sizeof frame,
-                     sizeof frame);
+    pipeline_process(pipeline, DLT_IEEE802_11_RADIO, 11 * SEC, radio, sizeof radio,
+                     sizeof radio);
     const struct pipeline_counters *c = pipeline_get_counters(pipeline);
     ck_assert_uint_eq(c->packets, 2);
-    ck_assert_uint_eq(c->bytes, 2 * sizeof frame);
+    ck_assert_uint_eq(c->bytes, sizeof frame + sizeof radio);
     ck_assert_uint_eq(c->not_decoded, 2);
     ck_assert_uint_eq(c->malformed, 0);
     ck_assert_uint_eq(c->ip_packets, 0);
