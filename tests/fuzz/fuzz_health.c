@@ -26,7 +26,8 @@ static void check_facts(const struct health_facts *facts)
     const struct dicom_facts *d = &facts->dicom;
     const struct hl7_facts *h = &facts->hl7;
     const struct fhir_facts *f = &facts->fhir;
-    if (d->sop_class_count > FACT_HEALTH_TYPES_MAX || h->message_type_count > FACT_HEALTH_TYPES_MAX ||
+    if (d->sop_class_count > FACT_HEALTH_TYPES_MAX ||
+        h->message_type_count > FACT_HEALTH_TYPES_MAX ||
         f->resource_type_count > FACT_HEALTH_TYPES_MAX)
         abort();
     check_string(d->calling_ae, sizeof(d->calling_ae));
