@@ -735,12 +735,15 @@ static void check_risks(struct audit *audit, struct device_view view, const stru
     }
 }
 
-/* The remote-access tool the flow's application is, or NULL. */
+/* The remote-access tool the flow's application is, or NULL. A DNS lookup
+ * nDPI names after the tool's domain ("DNS.AnyDesk") is not the tool's
+ * session. */
 static const char *remote_access_tool(const struct rules *rules, const struct flow_facts *facts)
 {
+    bool lookup = strcasecmp(facts->app, "DNS") == 0;
     for (size_t i = 0; i < rules->remote_access_app_count; i++) {
         const char *tool = rules->remote_access_apps[i];
-        if (strcasecmp(tool, facts->app) == 0 || strcasecmp(tool, facts->service) == 0)
+        if (strcasecmp(tool, facts->app) == 0 || (!lookup && strcasecmp(tool, facts->service) == 0))
             return tool;
     }
     return NULL;
