@@ -31,11 +31,11 @@ enum {
     DICOM_ITEM_ABSTRACT_SYNTAX = 0x30,
 };
 
-#define DICOM_ASSOCIATE_FIXED 68  /* version, reserved, called AE, calling AE, reserved */
-#define DICOM_SHORT_PDU_LENGTH 4  /* RJ, release and abort bodies */
+#define DICOM_ASSOCIATE_FIXED 68 /* version, reserved, called AE, calling AE, reserved */
+#define DICOM_SHORT_PDU_LENGTH 4 /* RJ, release and abort bodies */
 #define DICOM_AE_FIELD 16
 #define DICOM_UID_MAX 64
-#define DICOM_MCH_COMMAND 0x01    /* message control header bit 0: command, else data set */
+#define DICOM_MCH_COMMAND 0x01 /* message control header bit 0: command, else data set */
 
 bool dicom_detect(const uint8_t *payload, uint32_t len)
 {
@@ -226,8 +226,8 @@ static void dicom_context_used(struct dicom_contexts *contexts, uint8_t context_
 }
 
 /* A-ASSOCIATE-RQ/AC: committed only if the whole PDU is well formed. */
-static void dicom_parse_associate(struct reader body, uint8_t type,
-                                  struct dicom_contexts *contexts, struct dicom_facts *facts)
+static void dicom_parse_associate(struct reader body, uint8_t type, struct dicom_contexts *contexts,
+                                  struct dicom_facts *facts)
 {
     uint16_t version = reader_be16(&body);
     reader_skip(&body, 2);

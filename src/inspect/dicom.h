@@ -13,10 +13,10 @@
 #define DICOM_PDV_HEADER 6 /* item length (4), context id, message control header */
 
 enum dicom_stream_state {
-    DICOM_STATE_PDU_HEADER,   /* collecting the 6-byte PDU header */
-    DICOM_STATE_PDU_BODY,     /* collecting an association/release/abort PDU */
-    DICOM_STATE_PDV_HEADER,   /* inside a P-DATA-TF: collecting a PDV item header */
-    DICOM_STATE_PDV_SKIP,     /* skipping a PDV fragment, never reading it */
+    DICOM_STATE_PDU_HEADER, /* collecting the 6-byte PDU header */
+    DICOM_STATE_PDU_BODY,   /* collecting an association/release/abort PDU */
+    DICOM_STATE_PDV_HEADER, /* inside a P-DATA-TF: collecting a PDV item header */
+    DICOM_STATE_PDV_SKIP,   /* skipping a PDV fragment, never reading it */
 };
 
 #define DICOM_CONTEXTS_MAX 128 /* presentation context ids are the odd numbers 1..255 */
@@ -34,14 +34,14 @@ struct dicom_contexts {
 /* One direction's parser state. */
 struct dicom_stream {
     enum dicom_stream_state state;
-    bool finished;              /* desynchronised or not DICOM: nothing more to read */
+    bool finished; /* desynchronised or not DICOM: nothing more to read */
     uint8_t header[DICOM_PDU_HEADER];
     uint32_t header_have;
     uint8_t pdu_type;
-    uint32_t pdu_length;        /* declared length of the PDU being collected */
-    uint32_t pdu_remaining;     /* P-DATA-TF bytes not consumed yet */
-    uint32_t skip;              /* PDV fragment bytes still to skip */
-    uint8_t *body;              /* association PDU bytes, at most HEALTH_STREAM_CAP */
+    uint32_t pdu_length;    /* declared length of the PDU being collected */
+    uint32_t pdu_remaining; /* P-DATA-TF bytes not consumed yet */
+    uint32_t skip;          /* PDV fragment bytes still to skip */
+    uint8_t *body;          /* association PDU bytes, at most HEALTH_STREAM_CAP */
     uint32_t body_have;
     uint32_t body_cap;
 };

@@ -21,6 +21,7 @@
 /* FHIR R4 resource types (hl7.org/fhir/R4/resourcelist.html), except the
  * two names longer than a fact name (MedicinalProductContraindication,
  * MedicinalProductUndesirableEffect). */
+/* clang-format off */
 static const char *const fhir_resource_types[] = {
     "Account", "ActivityDefinition", "AdverseEvent", "AllergyIntolerance", "Appointment",
     "AppointmentResponse", "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct",
@@ -57,6 +58,7 @@ static const char *const fhir_resource_types[] = {
     "SupplyDelivery", "SupplyRequest", "Task", "TerminologyCapabilities", "TestReport",
     "TestScript", "ValueSet", "VerificationResult", "VisionPrescription",
 };
+/* clang-format on */
 
 /* Path segments that name a FHIR service base (compared ignoring case). */
 static const char *const fhir_base_segments[] = {
@@ -70,14 +72,17 @@ static const char *const fhir_version_segments[] = {
 
 /* FHIR (R4 3.1.0.1.10 and the older DSTU forms) and HL7 v2 media types. */
 static const char *const fhir_media_types[] = {
-    "application/fhir+json", "application/fhir+xml", "application/fhir+ndjson",
-    "application/json+fhir", "application/xml+fhir", "x-application/hl7-v2+er7",
-    "application/hl7-v2", "application/hl7-v2+xml",
+    "application/fhir+json", "application/fhir+xml",   "application/fhir+ndjson",
+    "application/json+fhir", "application/xml+fhir",   "x-application/hl7-v2+er7",
+    "application/hl7-v2",    "application/hl7-v2+xml",
 };
 
 /* Header names whose values are read; every other value is skipped. */
 static const char *const fhir_read_headers[] = {
-    "content-type", "accept", "content-length", "transfer-encoding",
+    "content-type",
+    "accept",
+    "content-length",
+    "transfer-encoding",
 };
 
 static const char *const fhir_methods[] = {
@@ -398,8 +403,8 @@ void fhir_stream_consume(struct fhir_stream *stream, int direction, struct reade
 {
     while (!stream->finished && reader_left(bytes) > 0) {
         if (stream->state == FHIR_STATE_BODY) {
-            size_t take = reader_left(bytes) < stream->skip ? reader_left(bytes)
-                                                            : (size_t)stream->skip;
+            size_t take =
+                reader_left(bytes) < stream->skip ? reader_left(bytes) : (size_t)stream->skip;
             reader_skip(bytes, take);
             stream->skip -= take;
             if (stream->skip == 0)

@@ -9,35 +9,35 @@
 #include "fluxaudit/facts.h"
 #include "util/reader.h"
 
-#define FHIR_LINE_CAP 512       /* request/status line and header bytes kept per line */
+#define FHIR_LINE_CAP 512 /* request/status line and header bytes kept per line */
 #define FHIR_MEDIA_MAX (FACT_NAME_MAX * 2)
 
 enum fhir_stream_state {
-    FHIR_STATE_START_LINE,  /* expecting a request line (client) or status line (server) */
+    FHIR_STATE_START_LINE, /* expecting a request line (client) or status line (server) */
     FHIR_STATE_HEADERS,
-    FHIR_STATE_BODY,        /* skipping a Content-Length body unread */
+    FHIR_STATE_BODY, /* skipping a Content-Length body unread */
 };
 
 /* What one HTTP message's head said, before it is committed. */
 struct fhir_message {
-    bool fhir_path;                 /* the path names a FHIR base or resource type */
-    char resource[FACT_NAME_MAX];   /* resource type in the path, "" if none */
+    bool fhir_path;                    /* the path names a FHIR base or resource type */
+    char resource[FACT_NAME_MAX];      /* resource type in the path, "" if none */
     char content_type[FHIR_MEDIA_MAX]; /* Content-Type media type, lower case */
-    char accept[FHIR_MEDIA_MAX];    /* the first health media type in Accept */
+    char accept[FHIR_MEDIA_MAX];       /* the first health media type in Accept */
     uint64_t content_length;
     bool has_length;
     bool chunked;
-    bool no_body;                   /* a response that never has a body (1xx, 204, 304) */
+    bool no_body; /* a response that never has a body (1xx, 204, 304) */
 };
 
 /* One direction's parser state. */
 struct fhir_stream {
     enum fhir_stream_state state;
-    bool finished;                  /* not HTTP, or a body this parser cannot skip */
+    bool finished; /* not HTTP, or a body this parser cannot skip */
     char line[FHIR_LINE_CAP];
     uint32_t line_len;
-    bool line_cut;                  /* the rest of the line is ignored (query, dull header) */
-    uint64_t skip;                  /* body bytes still to skip */
+    bool line_cut; /* the rest of the line is ignored (query, dull header) */
+    uint64_t skip; /* body bytes still to skip */
     struct fhir_message message;
 };
 

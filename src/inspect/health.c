@@ -18,9 +18,9 @@
 #include "util/reader.h"
 
 struct health_direction {
-    bool started;           /* next_seq is set */
-    bool finished;          /* gap, or the parser gave up */
-    uint32_t next_seq;      /* sequence number of the next new byte */
+    bool started;      /* next_seq is set */
+    bool finished;     /* gap, or the parser gave up */
+    uint32_t next_seq; /* sequence number of the next new byte */
     union {
         struct dicom_stream dicom;
         struct hl7_stream hl7;
@@ -30,7 +30,7 @@ struct health_direction {
 
 struct health_inspector {
     enum health_protocol protocol;
-    enum hl7_names_source hl7_names; /* shared by both HL7 directions */
+    enum hl7_names_source hl7_names;       /* shared by both HL7 directions */
     struct dicom_contexts *dicom_contexts; /* DICOM only; NULL if the allocation failed */
     struct health_direction directions[2]; /* 0 client->server, 1 server->client */
 };

@@ -85,8 +85,8 @@ static inline bool health_equals_nocase(struct reader token, const char *literal
 /* Drops spaces and tabs at both ends of `token`. */
 static inline struct reader health_trim(struct reader token)
 {
-    while (reader_left(&token) > 0 && (reader_peek(&token, 0) == ' ' ||
-                                       reader_peek(&token, 0) == '\t'))
+    while (reader_left(&token) > 0 &&
+           (reader_peek(&token, 0) == ' ' || reader_peek(&token, 0) == '\t'))
         reader_skip(&token, 1);
     size_t len = reader_left(&token);
     while (len > 0 && (reader_peek(&token, len - 1) == ' ' || reader_peek(&token, len - 1) == '\t'))

@@ -17,13 +17,13 @@
 #define MLLP_START_BLOCK 0x0b
 #define MLLP_END_BLOCK 0x1c
 #define HL7_NAME_LEN 3
-#define HL7_COMPONENT_MAX 7  /* longest message code or trigger event kept */
+#define HL7_COMPONENT_MAX 7 /* longest message code or trigger event kept */
 
 enum hl7_segment_kind {
     HL7_SEGMENT_OTHER,
     HL7_SEGMENT_MSH,
     HL7_SEGMENT_MSA,
-    HL7_SEGMENT_BATCH,   /* FHS, BHS, BTS, FTS: message boundaries */
+    HL7_SEGMENT_BATCH, /* FHS, BHS, BTS, FTS: message boundaries */
 };
 
 bool hl7_detect(const uint8_t *payload, uint32_t len)
@@ -43,8 +43,8 @@ static enum hl7_segment_kind hl7_segment_kind(const uint8_t name[HL7_NAME_LEN])
         return HL7_SEGMENT_MSH;
     if (memcmp(name, "MSA", 3) == 0)
         return HL7_SEGMENT_MSA;
-    if (memcmp(name, "FHS", 3) == 0 || memcmp(name, "BHS", 3) == 0 ||
-        memcmp(name, "BTS", 3) == 0 || memcmp(name, "FTS", 3) == 0)
+    if (memcmp(name, "FHS", 3) == 0 || memcmp(name, "BHS", 3) == 0 || memcmp(name, "BTS", 3) == 0 ||
+        memcmp(name, "FTS", 3) == 0)
         return HL7_SEGMENT_BATCH;
     return HL7_SEGMENT_OTHER;
 }

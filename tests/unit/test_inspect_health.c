@@ -58,8 +58,8 @@ static void conv_free(struct conversation *conv)
     free(conv);
 }
 
-static void conv_add_seq(struct conversation *conv, int direction, uint32_t seq,
-                         const void *data, size_t len)
+static void conv_add_seq(struct conversation *conv, int direction, uint32_t seq, const void *data,
+                         size_t len)
 {
     ck_assert_uint_lt(conv->count, CONV_MAX);
     struct message *m = &conv->messages[conv->count++];
@@ -85,9 +85,8 @@ static void conv_add_str(struct conversation *conv, int direction, const char *t
 /* Feeds the conversation, each message in chunks of `chunk` bytes (0:
  * whole). With `overlap`, every chunk is first resent as a pure
  * retransmission and the next one starts `overlap` bytes early. */
-static struct health_inspector *run(enum health_protocol protocol,
-                                    const struct conversation *conv, size_t chunk,
-                                    size_t overlap, struct health_facts *facts)
+static struct health_inspector *run(enum health_protocol protocol, const struct conversation *conv,
+                                    size_t chunk, size_t overlap, struct health_facts *facts)
 {
     memset(facts, 0, sizeof(*facts));
     struct health_inspector *inspector = health_inspector_create(protocol);
@@ -98,8 +97,8 @@ static struct health_inspector *run(enum health_protocol protocol,
         for (size_t start = 0; start < m->len; start += step) {
             size_t end = start + step < m->len ? start + step : m->len;
             size_t from = start >= overlap ? start - overlap : 0;
-            health_inspector_feed(inspector, m->direction, m->seq + (uint32_t)from,
-                                  m->data + from, (uint32_t)(end - from), facts);
+            health_inspector_feed(inspector, m->direction, m->seq + (uint32_t)from, m->data + from,
+                                  (uint32_t)(end - from), facts);
             if (overlap > 0) /* a retransmission of the same bytes */
                 health_inspector_feed(inspector, m->direction, m->seq + (uint32_t)from,
                                       m->data + from, (uint32_t)(end - from), facts);
@@ -136,8 +135,8 @@ static void assert_split_invariant(enum health_protocol protocol, const struct c
                                               (uint32_t)n->len, &split);
                         continue;
                     }
-                    health_inspector_feed(inspector, n->direction, n->seq, n->data,
-                                          (uint32_t)cut, &split);
+                    health_inspector_feed(inspector, n->direction, n->seq, n->data, (uint32_t)cut,
+                                          &split);
                     health_inspector_feed(inspector, n->direction, n->seq + (uint32_t)cut,
                                           n->data + cut, (uint32_t)(n->len - cut), &split);
                 }
@@ -207,12 +206,11 @@ static struct conversation *conv_from_pcap(const char *path)
             }
             have_client = true;
         }
-        uint32_t seq = ((uint32_t)tcp[4] << 24) | ((uint32_t)tcp[5] << 16) |
-                       ((uint32_t)tcp[6] << 8) | tcp[7];
+        uint32_t seq =
+            ((uint32_t)tcp[4] << 24) | ((uint32_t)tcp[5] << 16) | ((uint32_t)tcp[6] << 8) | tcp[7];
         size_t payload = total - ihl - doff;
         if (payload > 0)
-            conv_add_seq(conv, memcmp(endpoint, client, 6) == 0 ? 0 : 1, seq,
-                         tcp + doff, payload);
+            conv_add_seq(conv, memcmp(endpoint, client, 6) == 0 ? 0 : 1, seq, tcp + doff, payload);
     }
     pcap_close(pcap);
     return conv;
@@ -394,10 +392,9 @@ static size_t planted_dataset(uint8_t *out)
 }
 
 static const char *const store_uids[] = {
-    "1.2.840.10008.1.1",
-    "1.2.840.10008.5.1.4.1.1.2",
-    "1.2.840.113619.4.30",                               /* unknown, short: kept as is */
-    "1.2.826.0.1.3680043.8.498.10207762896153871234.1",  /* unknown, long: tail kept */
+    "1.2.840.10008.1.1", "1.2.840.10008.5.1.4.1.1.2",
+    "1.2.840.113619.4.30",                              /* unknown, short: kept as is */
+    "1.2.826.0.1.3680043.8.498.10207762896153871234.1", /* unknown, long: tail kept */
 };
 
 /* A C-ECHO and a C-STORE of a planted data set, released. */
@@ -728,9 +725,9 @@ END_TEST
 START_TEST(test_dicom_dcmtk_echo)
 {
     struct conversation *conv = local_capture(HEALTH_DATA "dicom-echo.pcap");
-    ck_assert_int_eq(health_protocol_detect(conv->messages[0].data,
-                                            (uint32_t)conv->messages[0].len),
-                     HEALTH_PROTOCOL_DICOM);
+    ck_assert_int_eq(
+        health_protocol_detect(conv->messages[0].data, (uint32_t)conv->messages[0].len),
+        HEALTH_PROTOCOL_DICOM);
     struct health_facts facts;
     run_and_free(HEALTH_PROTOCOL_DICOM, conv, 0, 0, &facts);
     const struct dicom_facts *d = &facts.dicom;
@@ -894,8 +891,7 @@ START_TEST(test_hl7_detect)
     ck_assert_int_eq(health_protocol_detect((const uint8_t *)SB "MS", 3), HEALTH_PROTOCOL_NONE);
     ck_assert_int_eq(health_protocol_detect((const uint8_t *)"MSH|^~\\&|", 9),
                      HEALTH_PROTOCOL_NONE);
-    ck_assert_int_eq(health_protocol_detect((const uint8_t *)SB "PID|1", 6),
-                     HEALTH_PROTOCOL_NONE);
+    ck_assert_int_eq(health_protocol_detect((const uint8_t *)SB "PID|1", 6), HEALTH_PROTOCOL_NONE);
 }
 END_TEST
 
@@ -968,8 +964,8 @@ START_TEST(test_hl7_several_blocks_one_segment)
     /* two blocks in one TCP segment, other encoding characters ('#', '$') */
     struct conversation *conv = conv_new();
     conv_add_str(conv, 0,
-                 SB "MSH#$~\\&#PUMP_GW#ICU#EMR#HOSP###RDE$O11#9#P#2.6\r" EB
-                 SB "MSH#$~\\&#PUMP_GW#ICU#EMR#HOSP###RGV$O15#10#P#2.6\r" EB);
+                 SB "MSH#$~\\&#PUMP_GW#ICU#EMR#HOSP###RDE$O11#9#P#2.6\r" EB SB
+                    "MSH#$~\\&#PUMP_GW#ICU#EMR#HOSP###RGV$O15#10#P#2.6\r" EB);
     struct health_facts facts;
     run_and_free(HEALTH_PROTOCOL_HL7, conv, 0, 0, &facts);
     ck_assert_uint_eq(facts.hl7.messages, 2);
@@ -1007,8 +1003,7 @@ START_TEST(test_hl7_truncated_and_restarted)
     /* an MSH without fields, an MSH with a letter as separator, an MSA
      * outside a message: none is a message */
     conv = conv_new();
-    conv_add_str(conv, 0, SB "MSH\r" EB SB "MSHX^~\\&XAXBXCXDXXXADT^A01XX\r" EB
-                          SB "MSA|AA|1\r" EB);
+    conv_add_str(conv, 0, SB "MSH\r" EB SB "MSHX^~\\&XAXBXCXDXXXADT^A01XX\r" EB SB "MSA|AA|1\r" EB);
     run_and_free(HEALTH_PROTOCOL_HL7, conv, 0, 0, &facts);
     ck_assert(!facts.hl7.seen);
     ck_assert_uint_eq(facts.hl7.acks, 0);
@@ -1037,9 +1032,9 @@ START_TEST(test_hl7_type_list_cap_and_names)
     conv = conv_new();
     conv_add_str(conv, 0,
                  SB "MSH|^~\\&|THIS_APPLICATION_NAME_IS_FAR_TOO_LONG_TO_KEEP|F|R|RF|||"
-                    "ADT^A01|1|P|2.5.1.2.3.4\r" EB
-                 SB "MSH|^~\\&|A|F|R|RF|||LONGCODE^A01|2|P|2.5\r" EB
-                 SB "MSH|^~\\&|A|F|R|RF|||ADT^A0-1|3|P|2.5\r" EB);
+                    "ADT^A01|1|P|2.5.1.2.3.4\r" EB SB
+                    "MSH|^~\\&|A|F|R|RF|||LONGCODE^A01|2|P|2.5\r" EB SB
+                    "MSH|^~\\&|A|F|R|RF|||ADT^A0-1|3|P|2.5\r" EB);
     run_and_free(HEALTH_PROTOCOL_HL7, conv, 0, 0, &facts);
     ck_assert_uint_eq(facts.hl7.messages, 1);
     ck_assert_uint_eq(strlen(facts.hl7.sending_application), FACT_NAME_MAX - 1);
@@ -1069,8 +1064,8 @@ START_TEST(test_hl7_server_only_names)
     const char *codes[] = {"AR", "CE", "CR", "CA"};
     for (int i = 0; i < 4; i++) {
         char message[128];
-        snprintf(message, sizeof(message), SB "MSH|^~\\&|L|F|A|W|||ACK|%d|P|2.5\rMSA|%s|%d\r" EB,
-                 i, codes[i], i);
+        snprintf(message, sizeof(message), SB "MSH|^~\\&|L|F|A|W|||ACK|%d|P|2.5\rMSA|%s|%d\r" EB, i,
+                 codes[i], i);
         conv_add_str(conv, 1, message);
     }
     run_and_free(HEALTH_PROTOCOL_HL7, conv, 0, 0, &facts);
@@ -1116,9 +1111,9 @@ START_TEST(test_hl7_tapirx)
         struct conversation *conv = tapirx(cases[i].file);
         if (conv == NULL)
             return;
-        ck_assert_int_eq(health_protocol_detect(conv->messages[0].data,
-                                                (uint32_t)conv->messages[0].len),
-                         HEALTH_PROTOCOL_HL7);
+        ck_assert_int_eq(
+            health_protocol_detect(conv->messages[0].data, (uint32_t)conv->messages[0].len),
+            HEALTH_PROTOCOL_HL7);
         struct health_facts facts;
         run_and_free(HEALTH_PROTOCOL_HL7, conv, 0, 0, &facts);
         const struct hl7_facts *h = &facts.hl7;
@@ -1140,14 +1135,13 @@ END_TEST
 
 /* ---- FHIR ------------------------------------------------------------- */
 
-static const char fhir_post[] =
-    "POST /fhir/R4/Encounter HTTP/1.1\r\n"
-    "Host: ehr.example\r\n"
-    "Authorization: Bearer " PLANTED_ID "\r\n"
-    "Content-Type: application/fhir+json; charset=utf-8\r\n"
-    "Content-Length: 49\r\n"
-    "\r\n"
-    "{\"resourceType\":\"Encounter\",\"subject\":\"" PLANTED_NAME "\"}";
+static const char fhir_post[] = "POST /fhir/R4/Encounter HTTP/1.1\r\n"
+                                "Host: ehr.example\r\n"
+                                "Authorization: Bearer " PLANTED_ID "\r\n"
+                                "Content-Type: application/fhir+json; charset=utf-8\r\n"
+                                "Content-Length: 49\r\n"
+                                "\r\n"
+                                "{\"resourceType\":\"Encounter\",\"subject\":\"" PLANTED_NAME "\"}";
 
 static struct conversation *fhir_conversation(void)
 {
@@ -1163,8 +1157,9 @@ static struct conversation *fhir_conversation(void)
                  "Cookie: session=" PLANTED_NAME "\r\n\r\n");
     conv_add_str(conv, 1, "HTTP/1.1 304 Not Modified\r\n\r\n");
     conv_add(conv, 0, fhir_post, strlen(fhir_post));
-    conv_add_str(conv, 1, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
-                          "Content-Length: 0\r\n\r\n");
+    conv_add_str(conv, 1,
+                 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+                 "Content-Length: 0\r\n\r\n");
     conv_add_str(conv, 0, "GET /index.html HTTP/1.1\r\nHost: ehr.example\r\n\r\n");
     conv_add_str(conv, 0, "GET /Patient HTTP/1.0\n\n");
     return conv;
@@ -1197,8 +1192,8 @@ START_TEST(test_fhir_detect)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *request = cases[i].request;
-        ck_assert_msg(health_protocol_detect((const uint8_t *)request,
-                                             (uint32_t)strlen(request)) == cases[i].expected,
+        ck_assert_msg(health_protocol_detect((const uint8_t *)request, (uint32_t)strlen(request)) ==
+                          cases[i].expected,
                       "case %zu: %s", i, request);
     }
 }
@@ -1239,10 +1234,12 @@ START_TEST(test_fhir_content_types)
     struct health_facts facts;
     /* HL7 v2 over HTTP: only the content type tells */
     struct conversation *conv = conv_new();
-    conv_add_str(conv, 0, "POST /interfaces/in HTTP/1.1\r\nContent-Type: X-Application/HL7-V2+ER7"
-                          "\r\nContent-Length: 5\r\n\r\nMSH|^");
-    conv_add_str(conv, 0, "POST /interfaces/in HTTP/1.1\r\nContent-Type: text/plain\r\n"
-                          "Content-Length: 5\r\n\r\nhello");
+    conv_add_str(conv, 0,
+                 "POST /interfaces/in HTTP/1.1\r\nContent-Type: X-Application/HL7-V2+ER7"
+                 "\r\nContent-Length: 5\r\n\r\nMSH|^");
+    conv_add_str(conv, 0,
+                 "POST /interfaces/in HTTP/1.1\r\nContent-Type: text/plain\r\n"
+                 "Content-Length: 5\r\n\r\nhello");
     run_and_free(HEALTH_PROTOCOL_FHIR, conv, 0, 0, &facts);
     ck_assert_uint_eq(facts.fhir.requests, 1);
     ck_assert_uint_eq(facts.fhir.resource_type_count, 0);
@@ -1251,10 +1248,12 @@ START_TEST(test_fhir_content_types)
 
     /* a FHIR path with a generic type first, then a FHIR type replaces it */
     conv = conv_new();
-    conv_add_str(conv, 0, "PUT /fhir/Device/7 HTTP/1.1\r\nContent-Type: application/json\r\n"
-                          "Content-Length: 2\r\n\r\n{}");
-    conv_add_str(conv, 1, "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+xml\r\n"
-                          "Content-Length: 3\r\n\r\n<a/>");
+    conv_add_str(conv, 0,
+                 "PUT /fhir/Device/7 HTTP/1.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 2\r\n\r\n{}");
+    conv_add_str(conv, 1,
+                 "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+xml\r\n"
+                 "Content-Length: 3\r\n\r\n<a/>");
     run_and_free(HEALTH_PROTOCOL_FHIR, conv, 0, 0, &facts);
     ck_assert_uint_eq(facts.fhir.requests, 1);
     ck_assert_str_eq(facts.fhir.resource_types[0], "Device");
@@ -1275,8 +1274,9 @@ START_TEST(test_fhir_unframed_bodies)
     struct health_facts facts;
     /* a chunked request body cannot be skipped: the client direction ends */
     struct conversation *conv = conv_new();
-    conv_add_str(conv, 0, "POST /fhir/Bundle HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
-                          "5\r\nhello\r\n0\r\n\r\nGET /fhir/Patient HTTP/1.1\r\n\r\n");
+    conv_add_str(conv, 0,
+                 "POST /fhir/Bundle HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n\r\nGET /fhir/Patient HTTP/1.1\r\n\r\n");
     conv_add_str(conv, 1, "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n\r\n{}");
     struct health_inspector *inspector = run(HEALTH_PROTOCOL_FHIR, conv, 0, 0, &facts);
     ck_assert_uint_eq(facts.fhir.requests, 1);
@@ -1345,8 +1345,7 @@ START_TEST(test_common)
     health_inspector_feed(NULL, 0, 1, (const uint8_t *)hl7_adt, 10, &facts);
     health_inspector_feed(inspector, 0, 1, (const uint8_t *)hl7_adt, 0, &facts);
     ck_assert(!health_inspector_done(inspector));
-    health_inspector_feed(inspector, 0, 100, (const uint8_t *)hl7_adt, sizeof(hl7_adt) - 1,
-                          &facts);
+    health_inspector_feed(inspector, 0, 100, (const uint8_t *)hl7_adt, sizeof(hl7_adt) - 1, &facts);
     ck_assert(facts.hl7.seen);
     ck_assert(health_inspector_done(NULL));
     health_inspector_destroy(inspector);
