@@ -314,9 +314,20 @@ static bool has_ports(uint8_t ip_proto)
 
 /* True if the application seen is the declared one (nDPI's protocol or
  * service name, case-insensitive), or if nothing reliable was seen. */
+/* The project's own health protocols, which nDPI 4.2 does not know: under
+ * TLS they cannot be seen, only trusted to the matrix. */
+static bool is_health_app(const char *app)
+{
+    return strcasecmp(app, "DICOM") == 0 || strcasecmp(app, "HL7") == 0 ||
+           strcasecmp(app, "FHIR") == 0;
+}
+
 static bool app_consistent(const struct matrix_flow *declared, const struct flow_facts *facts)
 {
     if (declared->app == NULL || facts->app[0] == '\0' || facts->dpi_guessed)
+        return true;
+    if (is_health_app(declared->app) &&
+        (facts->security == SECURITY_TLS || facts->security == SECURITY_DTLS))
         return true;
     return strcasecmp(declared->app, facts->app) == 0 ||
            (facts->service[0] != '\0' && strcasecmp(declared->app, facts->service) == 0) ||
@@ -766,6 +777,76 @@ static void check_remote_access(struct audit *audit, struct device_view view,
     }
 }
 
+/* Appends `item` to a ", "-separated list in `buf` if it still fits. */
+static void join_item(char *buf, size_t len, const char *item)
+{
+    size_t used = strlen(buf);
+    if (used + strlen(item) + 3 > len)
+        return;
+    snprintf(buf + used, len - used, "%s%s", used ? ", " : "", item);
+}
+
+static void dicom_evidence(struct audit_finding *finding, const struct dicom_facts *dicom)
+{
+    char classes[AUDIT_EVIDENCE_VALUE_MAX] = "";
+    for (size_t i = 0; i < dicom->sop_class_count && i < FACT_HEALTH_TYPES_MAX; i++)
+        join_item(classes, sizeof(classes), dicom->sop_classes[i]);
+    add_evidence(finding, "protocol", "DICOM");
+    add_evidence(finding, "calling_ae", "%s", dicom->calling_ae);
+    add_evidence(finding, "called_ae", "%s", dicom->called_ae);
+    add_evidence(finding, "sop_classes", "%s", classes);
+    add_evidence(finding, "data_pdus", "%u", dicom->data_pdus);
+}
+
+static void hl7_evidence(struct audit_finding *finding, const struct hl7_facts *hl7)
+{
+    char types[AUDIT_EVIDENCE_VALUE_MAX] = "";
+    for (size_t i = 0; i < hl7->message_type_count && i < FACT_HEALTH_TYPES_MAX; i++)
+        join_item(types, sizeof(types), hl7->message_types[i]);
+    add_evidence(finding, "protocol", "HL7");
+    add_evidence(finding, "message_types", "%s", types);
+    add_evidence(finding, "messages", "%u", hl7->messages);
+    add_evidence(finding, "sending", "%s@%s", hl7->sending_application, hl7->sending_facility);
+    add_evidence(finding, "receiving", "%s@%s", hl7->receiving_application,
+                 hl7->receiving_facility);
+}
+
+static void fhir_evidence(struct audit_finding *finding, const struct fhir_facts *fhir)
+{
+    char resources[AUDIT_EVIDENCE_VALUE_MAX] = "";
+    for (size_t i = 0; i < fhir->resource_type_count && i < FACT_HEALTH_TYPES_MAX; i++)
+        join_item(resources, sizeof(resources), fhir->resource_types[i]);
+    add_evidence(finding, "protocol", "FHIR");
+    add_evidence(finding, "resources", "%s", resources);
+    add_evidence(finding, "requests", "%u", fhir->requests);
+    if (fhir->content_type[0] != '\0')
+        add_evidence(finding, "content_type", "%s", fhir->content_type);
+}
+
+/* CLEARTEXT_HEALTH_DATA (CLAUSIER-2025 O-12.2.6.1): DICOM data sets, HL7
+ * messages or FHIR requests crossed without encryption, declared or not.
+ * A DICOM association that moved no data set (C-ECHO) carries none. */
+static void check_health_data(struct audit *audit, struct device_view view,
+                              const struct flow *flow, const struct matrix_flow *declared)
+{
+    const struct health_facts *health = &flow->facts.health;
+    bool dicom = health->dicom.seen && health->dicom.dataset_transferred;
+    bool hl7 = health->hl7.seen && health->hl7.messages > 0;
+    bool fhir = health->fhir.seen && health->fhir.requests > 0;
+    if (!dicom && !hl7 && !fhir)
+        return;
+    struct audit_finding *finding =
+        raise_finding(audit, view.device, FINDING_CLEARTEXT_HEALTH_DATA, flow, declared);
+    if (finding == NULL)
+        return;
+    if (dicom)
+        dicom_evidence(finding, &health->dicom);
+    else if (hl7)
+        hl7_evidence(finding, &health->hl7);
+    else
+        fhir_evidence(finding, &health->fhir);
+}
+
 static void audit_for_device(struct audit *audit, struct device_view view, const struct flow *flow)
 {
     const struct matrix_flow *declared = find_declared(audit, view.device, flow);
@@ -781,6 +862,7 @@ static void audit_for_device(struct audit *audit, struct device_view view, const
     check_credentials(audit, view, flow, declared);
     check_risks(audit, view, flow, declared);
     check_remote_access(audit, view, flow, declared);
+    check_health_data(audit, view, flow, declared);
 }
 
 void audit_flow(struct audit *audit, const struct flow *flow)
@@ -800,6 +882,115 @@ void audit_flow(struct audit *audit, const struct flow *flow)
         audit_for_device(audit, (struct device_view){(size_t)client_device, true}, flow);
     if (server_device >= 0 && server_device != client_device)
         audit_for_device(audit, (struct device_view){(size_t)server_device, false}, flow);
+}
+
+/* EAP methods that send a crackable or clear secret outside a TLS tunnel. */
+static bool eap_method_weak(uint8_t type)
+{
+    return type == EAP_TYPE_MD5 || type == EAP_TYPE_LEAP || type == EAP_TYPE_GTC ||
+           type == EAP_TYPE_MSCHAPV2;
+}
+
+/* A flow-shaped carrier for findings about how a station joined. */
+static struct flow access_flow(const struct access_station *station, const char *medium)
+{
+    struct flow carrier;
+    memset(&carrier, 0, sizeof(carrier));
+    carrier.first_usec = station->first_usec;
+    carrier.last_usec = station->last_usec;
+    snprintf(carrier.facts.app, sizeof(carrier.facts.app), "%s", medium);
+    return carrier;
+}
+
+/* Names the station and its network (BSSID or RADIUS client) in a new
+ * finding's flow, where addresses would be. */
+static void access_ref(struct audit_finding *finding, const struct access_station *station)
+{
+    mac_addr_format(&station->mac, finding->flow.client_text, sizeof(finding->flow.client_text));
+    if (station->source == ACCESS_SOURCE_RADIUS)
+        net_addr_format(&station->nas, finding->flow.server_text,
+                        sizeof(finding->flow.server_text));
+    else
+        mac_addr_format(&station->bssid, finding->flow.server_text,
+                        sizeof(finding->flow.server_text));
+}
+
+static void network_evidence(struct audit_finding *finding, const struct wifi_network *network,
+                             const char *security)
+{
+    add_evidence(finding, "ssid", "%s", network != NULL ? network->ssid : "");
+    add_evidence(finding, "security", "%s", security);
+    if (network != NULL && network->channel != 0)
+        add_evidence(finding, "channel", "%u", network->channel);
+}
+
+/* The security class of the network a station joined over the air. */
+static void check_station_network(struct audit *audit, size_t device,
+                                  const struct access_table *access,
+                                  const struct access_station *station)
+{
+    const struct wifi_network *network = access_find_network(access, &station->bssid);
+    enum wifi_security security = network != NULL ? network->security : WIFI_SECURITY_UNKNOWN;
+    const char *security_text = wifi_security_name(security);
+    enum finding_code code;
+    switch (security) {
+    case WIFI_SECURITY_OPEN:
+    case WIFI_SECURITY_WEP:
+    case WIFI_SECURITY_WPA_TKIP:
+        code = FINDING_WIFI_WEAK_SECURITY;
+        break;
+    case WIFI_SECURITY_WPA2_PSK:
+    case WIFI_SECURITY_WPA3_SAE:
+    case WIFI_SECURITY_OWE:
+        code = FINDING_WIFI_NOT_ENTERPRISE;
+        break;
+    case WIFI_SECURITY_UNKNOWN:
+        /* No beacon seen: a 4-way handshake without any EAP is a PSK. */
+        if (!station->eapol_key_seen || station->eap_method != 0)
+            return;
+        code = FINDING_WIFI_NOT_ENTERPRISE;
+        security_text = "PSK (4-way handshake without 802.1X)";
+        break;
+    default:
+        return;
+    }
+    struct flow carrier = access_flow(station, "802.11");
+    struct audit_finding *finding = raise_finding(audit, device, code, &carrier, NULL);
+    if (finding != NULL) {
+        access_ref(finding, station);
+        network_evidence(finding, network, security_text);
+    }
+}
+
+void audit_access(struct audit *audit, const struct access_table *access)
+{
+    if (audit->finished || access == NULL)
+        return;
+    for (size_t i = 0; i < access_station_count(access); i++) {
+        const struct access_station *station = access_get_station(access, i);
+        long device = matrix_find_device(audit->matrix, NULL, &station->mac);
+        if (device < 0)
+            continue;
+        if (station->source == ACCESS_SOURCE_WIFI && station->associated)
+            check_station_network(audit, (size_t)device, access, station);
+        if (!eap_method_weak(station->eap_method))
+            continue;
+        const char *medium = station->source == ACCESS_SOURCE_RADIUS ? "RADIUS" : "802.11";
+        struct flow carrier = access_flow(station, medium);
+        struct audit_finding *finding =
+            raise_finding(audit, (size_t)device, FINDING_WIFI_WEAK_EAP, &carrier, NULL);
+        if (finding != NULL) {
+            char name[24];
+            access_ref(finding, station);
+            add_evidence(finding, "eap_method", "%s",
+                         eap_method_name(station->eap_method, name, sizeof(name)));
+            add_evidence(finding, "seen_in", "%s", medium);
+            add_evidence(finding, "result",
+                         station->eap_result > 0    ? "success"
+                         : station->eap_result == 0 ? "failure"
+                                                    : "unknown");
+        }
+    }
 }
 
 static const char *proto_text(enum matrix_proto proto)

@@ -7,9 +7,16 @@
 #include <strings.h>
 
 #include "fluxaudit/decode.h"
+#include "fluxaudit/access.h"
 #include "fluxaudit/inspect_credentials.h"
+#include "fluxaudit/inspect_health.h"
 #include "fluxaudit/inspect_snmp.h"
 #include "fluxaudit/inspect_tls.h"
+
+/* How many 802.11 networks and 802.1X stations a capture keeps: a hospital
+ * site has hundreds of access points and thousands of clients. */
+#define PIPELINE_MAX_NETWORKS 4096
+#define PIPELINE_MAX_STATIONS 65536
 
 /* Idle flows are expired at most this often (capture clock), so expiry
  * costs nothing per packet. */
@@ -17,6 +24,7 @@
 
 struct pipeline {
     const struct default_credentials *default_credentials;
+    struct access_table *access;
     struct flow_table *flows;
     struct dpi *dpi;
     struct audit *audit;
@@ -44,6 +52,24 @@ static void release_credentials(struct flow *flow)
     flow->credential_state = NULL;
 }
 
+static void release_health(struct flow *flow)
+{
+    health_inspector_destroy(flow->health_state);
+    flow->health_state = NULL;
+}
+
+/* The project's name of the health protocol the flow carried, or "". */
+static const char *health_app(const struct health_facts *health)
+{
+    if (health->dicom.seen)
+        return health_protocol_name(HEALTH_PROTOCOL_DICOM);
+    if (health->hl7.seen)
+        return health_protocol_name(HEALTH_PROTOCOL_HL7);
+    if (health->fhir.seen)
+        return health_protocol_name(HEALTH_PROTOCOL_FHIR);
+    return "";
+}
+
 /* A protocol one of the project's inspectors recognised by its structure
  * names the flow; nDPI's guess is kept beside it. */
 static void adopt_inspected_app(struct flow_facts *facts, const char *name)
@@ -62,7 +88,11 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     dpi_flow_finish(pipeline->dpi, flow);
     release_tls(flow);
     release_credentials(flow);
-    if (flow->facts.credentials.count > 0)
+    release_health(flow);
+    const char *health = health_app(&flow->facts.health);
+    if (health[0] != '\0')
+        adopt_inspected_app(&flow->facts, health);
+    else if (flow->facts.credentials.count > 0)
         adopt_inspected_app(&flow->facts, flow->facts.credentials.items[0].protocol);
     const struct tls_facts *tls = &flow->facts.tls;
     if (tls->is_dtls && (tls->client_hello_seen || tls->server_hello_seen))
@@ -89,8 +119,9 @@ struct pipeline *pipeline_create(const struct pipeline_config *config, const str
         return NULL;
     }
     pipeline->audit = audit_create(matrix, rules, config->max_audit_entries);
+    pipeline->access = access_table_create(PIPELINE_MAX_NETWORKS, PIPELINE_MAX_STATIONS);
     pipeline->flows = flow_table_create(&config->flows, on_flow_end, pipeline);
-    if (pipeline->audit == NULL || pipeline->flows == NULL) {
+    if (pipeline->audit == NULL || pipeline->access == NULL || pipeline->flows == NULL) {
         snprintf(err, err_len, "out of memory");
         pipeline_destroy(pipeline);
         return NULL;
@@ -105,6 +136,7 @@ void pipeline_destroy(struct pipeline *pipeline)
     /* Flows must end before the audit and nDPI they are handed to go. */
     flow_table_destroy(pipeline->flows);
     audit_destroy(pipeline->audit);
+    access_table_destroy(pipeline->access);
     dpi_destroy(pipeline->dpi);
     free(pipeline);
 }
@@ -193,6 +225,52 @@ static void inspect_credentials(const struct pipeline *pipeline, struct flow *fl
     }
 }
 
+/* Health data sessions (DICOM, HL7/MLLP, FHIR): recognised from the
+ * client's first bytes, then followed until the inspector is done. */
+static void inspect_health(struct flow *flow, enum flow_direction direction,
+                           const struct decoded_packet *packet)
+{
+    if (flow->health_finished || flow->ip_proto != IP_PROTO_TCP || packet->payload_len == 0)
+        return;
+    if (flow->health_state == NULL) {
+        enum health_protocol protocol =
+            direction == FLOW_TO_SERVER
+                ? health_protocol_detect(packet->payload, packet->payload_len)
+                : HEALTH_PROTOCOL_NONE;
+        if (protocol == HEALTH_PROTOCOL_NONE) {
+            /* The server may speak first (banners): wait for the client. */
+            if (direction == FLOW_TO_SERVER)
+                flow->health_finished = true;
+            return;
+        }
+        flow->health_state = health_inspector_create(protocol);
+        if (flow->health_state == NULL)
+            return;
+    }
+    health_inspector_feed(flow->health_state, (int)direction, packet->tcp_seq, packet->payload,
+                          packet->payload_len, &flow->facts.health);
+    if (health_inspector_done(flow->health_state)) {
+        release_health(flow);
+        flow->health_finished = true;
+    }
+}
+
+static bool is_radius_port(uint16_t port)
+{
+    return port == 1812 || port == 1813 || port == 1645 || port == 1646;
+}
+
+/* 802.1X seen from the wired side: every RADIUS datagram, whichever flow. */
+static void inspect_radius(struct pipeline *pipeline, const struct flow *flow,
+                           const struct decoded_packet *packet)
+{
+    if (flow->ip_proto != IP_PROTO_UDP || packet->payload_len == 0 ||
+        !is_radius_port(flow->server_port))
+        return;
+    access_inspect_radius(pipeline->access, &packet->src, &packet->dst, packet->payload,
+                          packet->payload_len, packet->ts_usec);
+}
+
 static void count_frame(struct pipeline_counters *counters, uint64_t ts_usec, uint32_t wire_len)
 {
     counters->packets++;
@@ -210,6 +288,8 @@ void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, cons
 {
     struct pipeline_counters *counters = &pipeline->counters;
     count_frame(counters, ts_usec, wire_len);
+    if (access_is_wifi_link_type(dlt))
+        access_inspect_wifi_frame(pipeline->access, dlt, data, caplen, ts_usec);
     struct decoded_packet packet;
     switch (decode_packet(dlt, data, caplen, wire_len, ts_usec, &packet)) {
     case DECODE_OK:
@@ -242,6 +322,8 @@ void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, cons
     inspect_tls(flow, direction, &packet);
     inspect_snmp(pipeline, flow, direction, &packet);
     inspect_credentials(pipeline, flow, direction, &packet);
+    inspect_health(flow, direction, &packet);
+    inspect_radius(pipeline, flow, &packet);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec)
@@ -256,6 +338,7 @@ void pipeline_finish(struct pipeline *pipeline)
         return;
     pipeline->finished = true;
     flow_table_flush(pipeline->flows);
+    audit_access(pipeline->audit, pipeline->access);
     audit_finish(pipeline->audit);
 }
 
@@ -267,6 +350,11 @@ const struct pipeline_counters *pipeline_get_counters(const struct pipeline *pip
 const struct audit *pipeline_get_audit(const struct pipeline *pipeline)
 {
     return pipeline->audit;
+}
+
+const struct access_table *pipeline_get_access(const struct pipeline *pipeline)
+{
+    return pipeline->access;
 }
 
 void pipeline_get_flow_stats(const struct pipeline *pipeline, struct flow_table_stats *stats)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fluxaudit/access.h"
 #include "fluxaudit/facts.h"
 #include "fluxaudit/finding.h"
 #include "fluxaudit/flow.h"
@@ -96,6 +97,11 @@ void audit_destroy(struct audit *audit);
 /* Audits one finished flow (its facts are final). Ignored after
  * audit_finish. */
 void audit_flow(struct audit *audit, const struct flow *flow);
+
+/* Audits how inventory devices joined the network: 802.11 networks they
+ * associated to, EAP methods, RADIUS 802.1X (WIFI_* findings). Call once,
+ * before audit_finish. */
+void audit_access(struct audit *audit, const struct access_table *access);
 
 /* Adds the campaign-level findings (FLOW_NOT_OBSERVED) and sorts results.
  * Call once, after the last flow. */

@@ -56,6 +56,8 @@ struct flow {
     bool tls_finished;          /* the TLS inspector has learned all it could */
     void *credential_state;     /* owned by the credential inspector, released in on_end */
     bool credentials_finished;  /* the credential inspector has learned all it could */
+    void *health_state;         /* owned by the health inspector, released in on_end */
+    bool health_finished;       /* the health inspector has learned all it could */
 };
 
 struct flow_table_config {

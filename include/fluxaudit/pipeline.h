@@ -1,5 +1,6 @@
 /* pipeline: the packet path, wired once: decode -> flow table -> dpi and
- * inspectors -> audit.
+ * inspectors -> audit; 802.11 management frames and RADIUS go to the access
+ * table, which the audit reads when the capture ends.
  *
  * Holds every per-capture counter the report shows. Single-threaded: one
  * pipeline per capture loop. */
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fluxaudit/access.h"
 #include "fluxaudit/audit.h"
 #include "fluxaudit/default_credentials.h"
 #include "fluxaudit/dpi.h"
@@ -56,6 +58,9 @@ void pipeline_finish(struct pipeline *pipeline);
 
 const struct pipeline_counters *pipeline_get_counters(const struct pipeline *pipeline);
 const struct audit *pipeline_get_audit(const struct pipeline *pipeline);
+
+/* 802.11 networks and 802.1X stations seen (monitor-mode frames, RADIUS). */
+const struct access_table *pipeline_get_access(const struct pipeline *pipeline);
 void pipeline_get_flow_stats(const struct pipeline *pipeline, struct flow_table_stats *stats);
 void pipeline_get_dpi_stats(const struct pipeline *pipeline, struct dpi_stats *stats);
 

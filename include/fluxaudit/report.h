@@ -27,6 +27,7 @@ struct report_input {
     const struct matrix *matrix;
     const struct rules *rules;
     const struct audit *audit;
+    const struct access_table *access; /* 802.11 networks and 802.1X stations, may be NULL */
     const char *generated_at;    /* RFC 3339 UTC; NULL to omit (golden tests) */
 };
 

@@ -208,6 +208,66 @@ static cJSON *capture_json(const struct report_input *input)
     return capture;
 }
 
+static const char *pmf_text(const struct wifi_network *network)
+{
+    return network->pmf_required ? "required" : network->pmf_capable ? "capable" : "no";
+}
+
+static bool wifi_security_weak(enum wifi_security security)
+{
+    return security == WIFI_SECURITY_OPEN || security == WIFI_SECURITY_WEP ||
+           security == WIFI_SECURITY_WPA_TKIP;
+}
+
+/* Names of the inventory devices among the stations associated to `bssid`,
+ * as a JSON array. */
+static cJSON *network_devices_json(const struct report_input *input, const struct mac_addr *bssid)
+{
+    cJSON *names = cJSON_CreateArray();
+    for (size_t i = 0; i < access_station_count(input->access); i++) {
+        const struct access_station *station = access_get_station(input->access, i);
+        if (station->source != ACCESS_SOURCE_WIFI || !station->associated ||
+            memcmp(station->bssid.bytes, bssid->bytes, sizeof(bssid->bytes)) != 0)
+            continue;
+        long device = matrix_find_device(input->matrix, NULL, &station->mac);
+        if (device >= 0)
+            cJSON_AddItemToArray(names, cJSON_CreateString(input->matrix->devices[device].name));
+    }
+    return names;
+}
+
+static cJSON *network_json(const struct report_input *input, const struct wifi_network *network)
+{
+    char bssid[MAC_TEXT_MAX];
+    cJSON *object = cJSON_CreateObject();
+    mac_addr_format(&network->bssid, bssid, sizeof(bssid));
+    cJSON_AddStringToObject(object, "bssid", bssid);
+    cJSON_AddStringToObject(object, "ssid", network->ssid);
+    add_count(object, "channel", network->channel);
+    cJSON_AddStringToObject(object, "security", wifi_security_name(network->security));
+    cJSON_AddBoolToObject(object, "weak", wifi_security_weak(network->security));
+    cJSON_AddStringToObject(object, "pmf", pmf_text(network));
+    add_time(object, "first_seen", network->first_usec);
+    add_time(object, "last_seen", network->last_usec);
+    add_count(object, "beacons", network->beacons);
+    cJSON_AddItemToObject(object, "inventory_devices", network_devices_json(input, &network->bssid));
+    return object;
+}
+
+/* Networks seen over the air (with or without an inventory device) and how
+ * many stations authenticated; the findings themselves sit with devices. */
+static cJSON *wifi_json(const struct report_input *input)
+{
+    cJSON *wifi = cJSON_CreateObject();
+    cJSON *networks = cJSON_AddArrayToObject(wifi, "networks");
+    size_t count = input->access != NULL ? access_network_count(input->access) : 0;
+    for (size_t i = 0; i < count; i++)
+        cJSON_AddItemToArray(networks, network_json(input, access_get_network(input->access, i)));
+    add_count(wifi, "stations",
+              input->access != NULL ? access_station_count(input->access) : 0);
+    return wifi;
+}
+
 bool report_write_json(FILE *out, const struct report_input *input, char *err, size_t err_len)
 {
     cJSON *root = cJSON_CreateObject();
@@ -223,6 +283,7 @@ bool report_write_json(FILE *out, const struct report_input *input, char *err, s
         cJSON_AddItemToArray(devices, device_json(audit_get_device(input->audit, i), input->rules));
     struct audit_stats stats;
     audit_get_stats(input->audit, &stats);
+    cJSON_AddItemToObject(root, "wifi", wifi_json(input));
     cJSON *unattributed = cJSON_AddObjectToObject(root, "unattributed");
     add_count(unattributed, "flows", stats.flows_unattributed);
     add_count(root, "dropped_results", stats.dropped);

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Rewrites every golden report from the current build, for review with
+# `git diff tests/golden` before committing. Usage: update-goldens.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: update-goldens.sh BUILD_DIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin=$build/src/fluxaudit
+update() { # update MATRIX NAME...
+    local matrix=$1
+    shift
+    for name in "$@"; do
+        /usr/bin/python3 "$root/tests/e2e/golden.py" --binary "$bin" --matrix "$root/pcaps/$matrix" \
+            --pcap "$root/pcaps/$name.pcap" --golden "$root/tests/golden/$name.json" --update
+    done
+}
+update reference-matrix.json tls12 tls13 tls10 tls-client13-server10 http dns undeclared \
+    inbound-public internet-outbound internet-undeclared http-basic-auth reference
+update crypto-matrix.json tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 cert-sha1 \
+    cert-selfsigned cert-expired http-basic-auth-nondefault ftp-login ftp-refused snmp-public \
+    snmp-nondefault ldap-bind pop3-login imap-login smtp-auth telnet-login crypto
