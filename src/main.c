@@ -492,6 +492,7 @@ static int finish_run(const struct options *options, struct pipeline *pipeline,
         .matrix = inputs->matrix,
         .rules = &inputs->rules,
         .audit = pipeline_get_audit(pipeline),
+        .access = pipeline_get_access(pipeline),
         .generated_at = generated_at,
     };
     /* A report on stdout leaves the terminal summary to stderr. */

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Findings the auditor must raise on named third-party captures of
-../shared/corpus (nDPI's test suite): remote-access tools, insecure SMB and
-SSH, DTLS 1.0. Each capture is replayed with tests/data/e2e/corpus-matrix.json
+../shared/corpus (the test suites of nDPI, tapirx, aircrack-ng, tcpdump):
+remote-access tools, insecure SMB and SSH, DTLS 1.0, HL7 in clear, Wi-Fi
+security and EAP methods. Each capture is replayed with tests/data/e2e/corpus-matrix.json
 (every address is one inventory device) and its report must hold the
 expected (code, evidence key, evidence value) and must not hold the
 forbidden ones. Skipped (exit 77) when the corpus is absent.
@@ -16,6 +17,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MATRIX = os.path.join(ROOT, "tests", "data", "e2e", "corpus-matrix.json")
+# Devices known by MAC only, for the Wi-Fi and 802.1X captures.
+WIFI_MATRIX = os.path.join(ROOT, "tests", "data", "e2e", "wifi-matrix.json")
 
 # capture -> (expected findings, findings that must not appear)
 CASES = {
@@ -31,13 +34,27 @@ CASES = {
     "ndpi/dtls2.pcap": ([("TLS_OBSOLETE_VERSION", "tls_version", "DTLSv1.0")], []),
     # nDPI's noise: a known protocol on a non-standard port is no finding
     "ndpi/tls_verylong_certificate.pcap": ([], [("INSECURE_PROTOCOL", None, None)]),
+    # HL7 v2 over MLLP (tapirx): health data in clear; the DICOM captures hold
+    # an association request only, which moves no data set.
+    "tapirx/HL7-ADT.pcap": ([("CLEARTEXT_HEALTH_DATA", "message_types", "ADT^A01, ACK")], []),
+    "tapirx/HL7-ORU.pcap": ([("CLEARTEXT_HEALTH_DATA", "protocol", "HL7")], []),
+    "tapirx/dicom_arq_1_find_testclient.pcap": ([("FLOW_UNDECLARED", "@app", "DICOM")],
+                                                [("CLEARTEXT_HEALTH_DATA", None, None)]),
+    # 802.11 (aircrack-ng) and RADIUS (tcpdump), devices known by MAC
+    "aircrack-ng/wpa2-psk-linksys.cap": ([("WIFI_NOT_ENTERPRISE", "security", "WPA2-PSK")], []),
+    "aircrack-ng/wpa3-psk.pcap": ([("WIFI_NOT_ENTERPRISE", "security", "WPA3-SAE")], []),
+    "aircrack-ng/wep.open.system.authentication.cap": (
+        [("WIFI_WEAK_SECURITY", "security", "WEP")], [("WIFI_NOT_ENTERPRISE", None, None)]),
+    "tcpdump/RADIUS.pcap": ([("WIFI_WEAK_EAP", "eap_method", "EAP-MD5")], []),
 }
+MATRIX_OF = {name: WIFI_MATRIX for name in CASES
+             if name.startswith("aircrack-ng/") or name.startswith("tcpdump/")}
 
 
-def findings_of(binary, pcap):
+def findings_of(binary, pcap, matrix):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "r.json")
-        proc = subprocess.run([binary, "replay", pcap, "--matrix", MATRIX, "--report", out,
+        proc = subprocess.run([binary, "replay", pcap, "--matrix", matrix, "--report", out,
                                "--fail-on", "none", "-q"], capture_output=True, text=True,
                               timeout=300)
         if proc.returncode != 0:
@@ -69,7 +86,7 @@ def main():
             print(f"FAIL: {name} missing from the corpus")
             failed += 1
             continue
-        found = findings_of(binary, path)
+        found = findings_of(binary, path, MATRIX_OF.get(name, MATRIX))
         for code, key, value in expected:
             ok = any(matches(f, code, key, value) for f in found)
             print(("ok" if ok else "FAIL") + f": {name}: {code} {key}={value}")
