@@ -420,6 +420,7 @@ static struct audit_finding *raise_kind(struct audit *audit, size_t device, stru
     if (created) {
         finding->code = kind.code;
         finding->variant = kind.variant;
+        finding->risk = kind.risk;
         finding->severity = kind_severity(audit, kind);
         finding->waived = declared != NULL && declared->waiver != NULL;
         flow_ref_fill(&finding->flow, flow);
@@ -1132,6 +1133,163 @@ void audit_finish(struct audit *audit)
                 result->counts[finding->severity]++;
         }
     }
+}
+
+static long device_by_name(const struct audit *audit, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < audit->device_count; i++) {
+        if (strcmp(audit->matrix->devices[i].name, name) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+static const struct matrix_flow *declared_by_id(const struct matrix_device *device, const char *id)
+{
+    for (size_t i = 0; id != NULL && i < device->flow_count; i++) {
+        if (strcmp(device->flows[i].id, id) == 0)
+            return &device->flows[i];
+    }
+    return NULL;
+}
+
+static const struct risk_rule *risk_by_key(const struct rules *rules, const char *key)
+{
+    for (size_t i = 0; key != NULL && i < rules->risk_count; i++) {
+        if (strcmp(rules->risks[i].key, key) == 0)
+            return &rules->risks[i];
+    }
+    return NULL;
+}
+
+/* A flow carrying a record's counters and identity, for the aggregation
+ * paths that flows take. */
+static struct flow record_flow(const struct audit_record *record)
+{
+    struct flow carrier;
+    memset(&carrier, 0, sizeof(carrier));
+    net_addr_parse(record->flow.client_text, &carrier.client);
+    net_addr_parse(record->flow.server_text, &carrier.server);
+    carrier.ip_proto = record->flow.ip_proto;
+    carrier.server_port = record->flow.port;
+    carrier.first_usec = record->first_usec;
+    carrier.last_usec = record->last_usec;
+    carrier.packets[0] = record->packets;
+    carrier.bytes[0] = record->bytes;
+    snprintf(carrier.facts.app, sizeof(carrier.facts.app), "%s", record->flow.app);
+    return carrier;
+}
+
+static bool import_observed(struct audit *audit, size_t device, const struct audit_record *record,
+                           const struct matrix_flow *declared)
+{
+    struct flow carrier = record_flow(record);
+    size_t before = audit->stats.dropped;
+    record_observed(audit, device, &carrier, declared);
+    if (audit->stats.dropped != before)
+        return false;
+    /* record_observed counted one connection: the record holds several. */
+    struct aggregate_key key = {.device = device, .code = -1, .matrix_flow = declared,
+                                .client = carrier.client, .server = carrier.server,
+                                .ip_proto = carrier.ip_proto,
+                                .port = has_ports(carrier.ip_proto) ? carrier.server_port : 0};
+    snprintf(key.app, sizeof(key.app), "%s", carrier.facts.app);
+    bool created;
+    size_t index = aggregate_lookup(audit, &key, &created);
+    if (index != SIZE_MAX)
+        audit->devices[device].observed[index].flows += record->flows - 1;
+    if (declared != NULL)
+        audit->devices[device].matrix_flow_seen[declared - audit->matrix->devices[device].flows] =
+            true;
+    return true;
+}
+
+static bool import_finding(struct audit *audit, size_t device, const struct audit_record *record,
+                           const struct matrix_flow *declared)
+{
+    const struct rule *rule = &audit->rules->by_code[record->code];
+    struct finding_kind kind = {.code = record->code};
+    if (record->variant != NULL && (kind.variant = rule_find_variant(rule, record->variant)) == NULL)
+        return false;
+    if (record->risk != NULL && (kind.risk = risk_by_key(audit->rules, record->risk)) == NULL)
+        return false;
+    if (!rule->enabled || (kind.variant != NULL && !kind.variant->enabled))
+        return true; /* disabled since: nothing to show, nothing lost */
+    struct flow carrier = record_flow(record);
+    size_t before = audit->stats.dropped;
+    struct audit_finding *finding = raise_kind(audit, device, kind, &carrier, declared);
+    if (audit->stats.dropped != before)
+        return false;
+    if (finding != NULL) { /* new: the record's identity and evidence */
+        finding->flow = record->flow;
+        for (size_t i = 0; i < record->evidence_count && i < AUDIT_EVIDENCE_MAX; i++)
+            finding->evidence[finding->evidence_count++] = record->evidence[i];
+    }
+    struct aggregate_key key = {.device = device, .code = (int)kind.code, .variant = kind.variant,
+                                .risk = kind.risk, .matrix_flow = declared,
+                                .client = carrier.client, .server = carrier.server,
+                                .ip_proto = carrier.ip_proto,
+                                .port = has_ports(carrier.ip_proto) ? carrier.server_port : 0};
+    bool created;
+    size_t index = aggregate_lookup(audit, &key, &created);
+    if (index != SIZE_MAX)
+        audit->devices[device].findings[index].flows += record->flows - 1;
+    return true;
+}
+
+bool audit_import(struct audit *audit, const struct audit_record *record)
+{
+    if (audit->finished)
+        return false;
+    if (record->is_finding && record->code == FINDING_FLOW_NOT_OBSERVED)
+        return true;
+    long device = device_by_name(audit, record->device);
+    const struct matrix_flow *declared =
+        device >= 0 ? declared_by_id(&audit->matrix->devices[device], record->matrix_flow) : NULL;
+    bool ok = device >= 0 && (record->matrix_flow == NULL || declared != NULL) &&
+              (unsigned)record->code < FINDING_CODE_COUNT && record->flows > 0;
+    if (ok)
+        ok = record->is_finding ? import_finding(audit, (size_t)device, record, declared)
+                                : import_observed(audit, (size_t)device, record, declared);
+    if (!ok)
+        audit->stats.dropped++;
+    return ok;
+}
+
+void audit_export_finding(const struct audit_device *device, size_t index,
+                          struct audit_record *record)
+{
+    const struct audit_finding *finding = &device->findings[index];
+    memset(record, 0, sizeof(*record));
+    record->device = device->device->name;
+    record->is_finding = true;
+    record->code = finding->code;
+    record->variant = finding->variant != NULL ? finding->variant->name : NULL;
+    record->risk = finding->risk != NULL ? finding->risk->key : NULL;
+    record->matrix_flow = finding->matrix_flow != NULL ? finding->matrix_flow->id : NULL;
+    record->flow = finding->flow;
+    record->first_usec = finding->first_usec;
+    record->last_usec = finding->last_usec;
+    record->flows = finding->flows;
+    record->packets = finding->packets;
+    record->bytes = finding->bytes;
+    record->evidence = finding->evidence;
+    record->evidence_count = finding->evidence_count;
+}
+
+void audit_export_observed(const struct audit_device *device, size_t index,
+                           struct audit_record *record)
+{
+    const struct audit_observed_flow *observed = &device->observed[index];
+    memset(record, 0, sizeof(*record));
+    record->device = device->device->name;
+    record->matrix_flow = observed->matrix_flow != NULL ? observed->matrix_flow->id : NULL;
+    record->flow = observed->flow;
+    record->first_usec = observed->first_usec;
+    record->last_usec = observed->last_usec;
+    record->flows = observed->flows;
+    record->packets = observed->packets;
+    record->bytes = observed->bytes;
 }
 
 size_t audit_device_count(const struct audit *audit)

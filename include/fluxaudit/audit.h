@@ -49,6 +49,7 @@ struct audit_flow_ref {
 struct audit_finding {
     enum finding_code code;
     const struct rule_variant *variant; /* the rule's variant that applied, or NULL */
+    const struct risk_rule *risk;       /* the nDPI risk rule that raised it, or NULL */
     enum severity severity;
     bool waived;
     struct audit_flow_ref flow;
@@ -110,6 +111,40 @@ void audit_finish(struct audit *audit);
 size_t audit_device_count(const struct audit *audit);
 const struct audit_device *audit_get_device(const struct audit *audit, size_t index);
 void audit_get_stats(const struct audit *audit, struct audit_stats *stats);
+
+/* A finding or an observed flow as a store keeps it: names where the audit
+ * holds pointers, so it can be merged into an audit of another process. */
+struct audit_record {
+    const char *device;                 /* inventory device name */
+    bool is_finding;                    /* a finding, or an observed flow */
+    enum finding_code code;             /* findings */
+    const char *variant;                /* rule variant name, NULL for none */
+    const char *risk;                   /* nDPI risk key that raised it, NULL for none */
+    const char *matrix_flow;            /* declared flow id, NULL when undeclared */
+    struct audit_flow_ref flow;         /* client/server as text (addresses parsed back) */
+    uint64_t first_usec;
+    uint64_t last_usec;
+    uint64_t flows;
+    uint64_t packets;
+    uint64_t bytes;
+    const struct evidence_item *evidence; /* findings; kept from the first record merged */
+    size_t evidence_count;
+};
+
+/* Merges a stored result into the audit as if its flows had been audited
+ * here (counts added, first/last seen widened). FLOW_NOT_OBSERVED records
+ * are ignored: audit_finish recomputes them for the whole campaign. Returns
+ * false, counting the record in `dropped`, when its device, declared flow,
+ * variant or risk rule no longer exists in this matrix or these rules. Call
+ * before audit_finish. */
+bool audit_import(struct audit *audit, const struct audit_record *record);
+
+/* Describes finding `index` or observed flow `index` of `device` as a
+ * record (pointers into the audit, valid while it lives). */
+void audit_export_finding(const struct audit_device *device, size_t index,
+                          struct audit_record *record);
+void audit_export_observed(const struct audit_device *device, size_t index,
+                           struct audit_record *record);
 
 /* "conform" when the device has no open finding above info, else "deviations". */
 const char *audit_device_verdict(const struct audit_device *device);

@@ -1789,6 +1789,82 @@ START_TEST(test_dtls_versions)
 }
 END_TEST
 
+/* Export every result of one audit, import it twice into another (two
+ * sessions of one campaign): counts double, identities and evidence stay. */
+START_TEST(test_export_import_round_trip)
+{
+    struct fx a;
+    fx_open(&a, M_TLS);
+    struct flow weak = tls_flow(TLS_VERSION_1_0, 0x000A);
+    weak.packets[0] = 7;
+    weak.bytes[0] = 700;
+    audit_flow(a.audit, &weak);
+    struct flow stray = tcp_flow("10.10.1.20", 40001, "10.10.9.9", 8080);
+    audit_flow(a.audit, &stray);
+    audit_finish(a.audit);
+    const struct audit_device *src = dev(&a, 0);
+
+    struct fx b;
+    fx_open(&b, M_TLS);
+    for (int session = 0; session < 2; session++) {
+        for (size_t i = 0; i < src->finding_count; i++) {
+            struct audit_record record;
+            audit_export_finding(src, i, &record);
+            ck_assert(audit_import(b.audit, &record));
+        }
+        for (size_t i = 0; i < src->observed_count; i++) {
+            struct audit_record record;
+            audit_export_observed(src, i, &record);
+            ck_assert(audit_import(b.audit, &record));
+        }
+    }
+    audit_finish(b.audit);
+    const struct audit_device *dst = dev(&b, 0);
+    ck_assert_uint_eq(dst->finding_count, src->finding_count);
+    ck_assert_uint_eq(dst->observed_count, src->observed_count);
+    for (size_t i = 0; i < src->finding_count; i++) {
+        const struct audit_finding *x = &src->findings[i], *y = &dst->findings[i];
+        ck_assert_int_eq(x->code, y->code);
+        ck_assert_int_eq(x->severity, y->severity);
+        ck_assert_ptr_eq(x->variant == NULL ? NULL : "v", y->variant == NULL ? NULL : "v");
+        ck_assert_str_eq(flow_id(x->matrix_flow), flow_id(y->matrix_flow));
+        ck_assert_str_eq(x->flow.server_text, y->flow.server_text);
+        ck_assert_uint_eq(y->flows, x->code == FINDING_FLOW_NOT_OBSERVED ? 0 : 2 * x->flows);
+        ck_assert_uint_eq(y->packets, 2 * x->packets);
+        ck_assert_uint_eq(y->evidence_count, x->evidence_count);
+        for (size_t e = 0; e < x->evidence_count; e++)
+            ck_assert_str_eq(x->evidence[e].value, y->evidence[e].value);
+    }
+    ck_assert(dst->matrix_flow_seen[0]);
+    struct audit_stats stats;
+    audit_get_stats(b.audit, &stats);
+    ck_assert_uint_eq(stats.dropped, 0);
+    fx_close(&a);
+    fx_close(&b);
+}
+END_TEST
+
+START_TEST(test_import_unknown_names)
+{
+    struct fx fx;
+    fx_open(&fx, M_TLS);
+    struct audit_record record = {.device = "gone", .is_finding = true,
+                                  .code = FINDING_FLOW_UNDECLARED, .flows = 1};
+    ck_assert(!audit_import(fx.audit, &record));
+    record.device = "ct";
+    record.matrix_flow = "T9"; /* no longer declared */
+    ck_assert(!audit_import(fx.audit, &record));
+    record.matrix_flow = NULL;
+    record.code = FINDING_TLS_WEAK_CIPHER;
+    record.variant = "no-such-variant";
+    ck_assert(!audit_import(fx.audit, &record));
+    struct audit_stats stats;
+    audit_get_stats(fx.audit, &stats);
+    ck_assert_uint_eq(stats.dropped, 3);
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -1846,6 +1922,8 @@ static Suite *audit_suite(void)
     tcase_add_test(crypto, test_ndpi_risks);
     tcase_add_test(crypto, test_remote_access_tool);
     tcase_add_test(crypto, test_dtls_versions);
+    tcase_add_test(crypto, test_export_import_round_trip);
+    tcase_add_test(crypto, test_import_unknown_names);
     suite_add_tcase(s, crypto);
     return s;
 }
