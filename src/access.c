@@ -89,8 +89,7 @@ static bool index_insert(struct access_mac_index *index, const struct mac_addr *
 
 /* Makes room for one more entry of `size` bytes in *array (doubling up to
  * `max`). Returns false when memory runs out. */
-static bool array_reserve(void **array, size_t *allocated, size_t count, size_t max,
-                          size_t size)
+static bool array_reserve(void **array, size_t *allocated, size_t count, size_t max, size_t size)
 {
     if (count < *allocated)
         return true;
@@ -143,8 +142,8 @@ void access_table_destroy(struct access_table *table)
 }
 
 /* Finds or creates the network of `bssid` (see access_internal.h). */
-struct wifi_network *access_network_touch(struct access_table *table,
-                                          const struct mac_addr *bssid, uint64_t ts_usec)
+struct wifi_network *access_network_touch(struct access_table *table, const struct mac_addr *bssid,
+                                          uint64_t ts_usec)
 {
     const long found = index_find(&table->network_index, bssid);
     if (found >= 0) {
@@ -153,8 +152,8 @@ struct wifi_network *access_network_touch(struct access_table *table,
         return network;
     }
     if (table->network_count >= table->max_networks ||
-        !array_reserve((void **)&table->networks, &table->network_allocated,
-                       table->network_count, table->max_networks, sizeof *table->networks) ||
+        !array_reserve((void **)&table->networks, &table->network_allocated, table->network_count,
+                       table->max_networks, sizeof *table->networks) ||
         !index_insert(&table->network_index, bssid, table->network_count)) {
         table->stats.networks_dropped++;
         return NULL;
@@ -169,8 +168,7 @@ struct wifi_network *access_network_touch(struct access_table *table,
 }
 
 /* Finds or creates the station of `mac` (see access_internal.h). */
-struct access_station *access_station_touch(struct access_table *table,
-                                            const struct mac_addr *mac,
+struct access_station *access_station_touch(struct access_table *table, const struct mac_addr *mac,
                                             enum access_source source, uint64_t ts_usec)
 {
     const long found = index_find(&table->station_index, mac);
@@ -180,8 +178,8 @@ struct access_station *access_station_touch(struct access_table *table,
         return station;
     }
     if (table->station_count >= table->max_stations ||
-        !array_reserve((void **)&table->stations, &table->station_allocated,
-                       table->station_count, table->max_stations, sizeof *table->stations) ||
+        !array_reserve((void **)&table->stations, &table->station_allocated, table->station_count,
+                       table->max_stations, sizeof *table->stations) ||
         !index_insert(&table->station_index, mac, table->station_count)) {
         table->stats.stations_dropped++;
         return NULL;
@@ -288,13 +286,18 @@ struct eap_method_entry {
 
 /* IANA EAP method types the report names (sorted by type). */
 static const struct eap_method_entry EAP_METHOD_NAMES[] = {
-    {1, "Identity"},   {2, "Notification"}, {3, "NAK"},         {4, "EAP-MD5"},
-    {5, "EAP-OTP"},    {6, "EAP-GTC"},      {13, "EAP-TLS"},    {17, "LEAP"},
-    {18, "EAP-SIM"},   {21, "EAP-TTLS"},    {23, "EAP-AKA"},    {25, "PEAP"},
-    {26, "EAP-MSCHAPv2"}, {29, "EAP-MSCHAPv2-legacy"}, {43, "EAP-FAST"},
-    {47, "EAP-PSK"},   {48, "EAP-SAKE"},    {49, "EAP-IKEv2"},  {50, "EAP-AKA'"},
-    {51, "EAP-GPSK"},  {52, "EAP-pwd"},     {53, "EAP-EKE"},    {55, "TEAP"},
-    {254, "EAP-Expanded"},
+    {1, "Identity"},      {2, "Notification"},
+    {3, "NAK"},           {4, "EAP-MD5"},
+    {5, "EAP-OTP"},       {6, "EAP-GTC"},
+    {13, "EAP-TLS"},      {17, "LEAP"},
+    {18, "EAP-SIM"},      {21, "EAP-TTLS"},
+    {23, "EAP-AKA"},      {25, "PEAP"},
+    {26, "EAP-MSCHAPv2"}, {29, "EAP-MSCHAPv2-legacy"},
+    {43, "EAP-FAST"},     {47, "EAP-PSK"},
+    {48, "EAP-SAKE"},     {49, "EAP-IKEv2"},
+    {50, "EAP-AKA'"},     {51, "EAP-GPSK"},
+    {52, "EAP-pwd"},      {53, "EAP-EKE"},
+    {55, "TEAP"},         {254, "EAP-Expanded"},
 };
 
 /* The name of EAP method `type`; an unnamed one is written as "EAP-<n>"

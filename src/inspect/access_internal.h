@@ -59,13 +59,12 @@ struct access_table {
 /* The network of `bssid`, created on first sight and its last_usec moved
  * to `ts_usec`; NULL when the table is full (counted in networks_dropped)
  * or memory runs out. */
-struct wifi_network *access_network_touch(struct access_table *table,
-                                          const struct mac_addr *bssid, uint64_t ts_usec);
+struct wifi_network *access_network_touch(struct access_table *table, const struct mac_addr *bssid,
+                                          uint64_t ts_usec);
 
 /* The station of `mac`, created on first sight with `source`; NULL when
  * the table is full (counted in stations_dropped) or memory runs out. */
-struct access_station *access_station_touch(struct access_table *table,
-                                            const struct mac_addr *mac,
+struct access_station *access_station_touch(struct access_table *table, const struct mac_addr *mac,
                                             enum access_source source, uint64_t ts_usec);
 
 /* True for a unicast MAC that can name a station (not group, not zero). */
@@ -90,8 +89,7 @@ enum { EAP_CODE_REQUEST = 1, EAP_CODE_RESPONSE = 2, EAP_CODE_SUCCESS = 3, EAP_CO
  * EAP-Message attributes). Returns false when the EAP length is below 4,
  * exceeds what was carried, a Request/Response has no type, or the code
  * is unknown. */
-bool eap_read_header(const uint8_t *head, size_t head_len, size_t carried,
-                     struct eap_header *out);
+bool eap_read_header(const uint8_t *head, size_t head_len, size_t carried, struct eap_header *out);
 
 /* Applies one EAP packet to the station: offered methods from Requests,
  * the method used from Responses, the result from Success/Failure.

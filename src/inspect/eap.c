@@ -19,8 +19,7 @@ enum {
 };
 
 /* Reads the EAP header (see access_internal.h). */
-bool eap_read_header(const uint8_t *head, size_t head_len, size_t carried,
-                     struct eap_header *out)
+bool eap_read_header(const uint8_t *head, size_t head_len, size_t carried, struct eap_header *out)
 {
     memset(out, 0, sizeof *out);
     struct reader r = reader_make(head, head_len);

@@ -29,8 +29,8 @@ enum {
 struct radius_facts {
     bool has_mac;
     struct mac_addr mac;
-    size_t eap_len;                      /* bytes of all EAP-Message attributes */
-    uint8_t eap_head[EAP_HEADER_BYTES];  /* their first bytes, concatenated */
+    size_t eap_len;                     /* bytes of all EAP-Message attributes */
+    uint8_t eap_head[EAP_HEADER_BYTES]; /* their first bytes, concatenated */
     size_t eap_head_len;
 };
 
@@ -124,8 +124,8 @@ static bool same_request(const struct access_radius_pending *pending, const stru
 
 /* Remembers which MAC the request (nas, identifier) was about; a retry
  * reuses its slot, a new request takes the oldest. */
-static void pending_put(struct access_table *table, const struct net_addr *nas,
-                        uint8_t identifier, const struct mac_addr *mac)
+static void pending_put(struct access_table *table, const struct net_addr *nas, uint8_t identifier,
+                        const struct mac_addr *mac)
 {
     struct access_radius_pending *slot = NULL;
     for (size_t i = 0; i < ACCESS_RADIUS_PENDING && slot == NULL; i++) {
@@ -144,8 +144,8 @@ static void pending_put(struct access_table *table, const struct net_addr *nas,
 
 /* The MAC of the request an answer to `nas` with `identifier` is for;
  * a final answer (`take`) frees the slot. */
-static bool pending_find(struct access_table *table, const struct net_addr *nas,
-                         uint8_t identifier, bool take, struct mac_addr *mac)
+static bool pending_find(struct access_table *table, const struct net_addr *nas, uint8_t identifier,
+                         bool take, struct mac_addr *mac)
 {
     for (size_t i = 0; i < ACCESS_RADIUS_PENDING; i++) {
         struct access_radius_pending *pending = &table->pending[i];
@@ -190,8 +190,8 @@ static struct access_station *message_station(struct access_table *table, uint8_
     } else if (!pending_find(table, dst, identifier, code != RADIUS_ACCESS_CHALLENGE, &mac)) {
         return NULL;
     }
-    struct access_station *station = access_station_touch(table, &mac, ACCESS_SOURCE_RADIUS,
-                                                          ts_usec);
+    struct access_station *station =
+        access_station_touch(table, &mac, ACCESS_SOURCE_RADIUS, ts_usec);
     if (station != NULL && code == RADIUS_ACCESS_REQUEST)
         station->nas = *src;
     return station;

@@ -12,7 +12,7 @@
 #include "util/reader.h"
 
 enum {
-    BEACON_FIXED_LEN = 12,       /* timestamp, interval, capability */
+    BEACON_FIXED_LEN = 12, /* timestamp, interval, capability */
     CAPABILITY_PRIVACY = 0x0010,
     IE_SSID = 0,
     IE_DS_PARAMETER = 3,
@@ -35,10 +35,10 @@ enum { CIPHER_TKIP = 2, CIPHER_CCMP = 4, CIPHER_GCMP = 8, CIPHER_GCMP256 = 9, CI
 /* What one RSN or WPA element offers. */
 struct wifi_suites {
     bool present;
-    bool tkip;             /* TKIP as group or pairwise cipher */
+    bool tkip; /* TKIP as group or pairwise cipher */
     bool pairwise_tkip;
-    bool pairwise_strong;  /* CCMP or GCMP offered as pairwise cipher */
-    uint32_t akm_suites;   /* bit n: AKM n of the element's OUI */
+    bool pairwise_strong; /* CCMP or GCMP offered as pairwise cipher */
+    uint32_t akm_suites;  /* bit n: AKM n of the element's OUI */
     bool mfpc;
     bool mfpr;
 };
@@ -383,8 +383,8 @@ static void on_eapol(struct access_table *table, const struct ieee80211_header *
         return;
     }
     struct reader eap_bytes = packet;
-    const size_t head_len = reader_left(&eap_bytes) < EAP_HEADER_BYTES ? reader_left(&eap_bytes)
-                                                                        : EAP_HEADER_BYTES;
+    const size_t head_len =
+        reader_left(&eap_bytes) < EAP_HEADER_BYTES ? reader_left(&eap_bytes) : EAP_HEADER_BYTES;
     const uint8_t *head = reader_bytes(&eap_bytes, head_len);
     struct eap_header eap = {0};
     if (type == EAPOL_TYPE_EAP && !eap_read_header(head, head_len, length, &eap)) {
@@ -438,7 +438,7 @@ static void on_data(struct access_table *table, const struct ieee80211_header *h
     const enum ieee80211_status status = ieee80211_read_snap(&body, &ethertype);
     if (status == IEEE80211_MALFORMED)
         table->stats.malformed++;
-    if (status == IEEE80211_OK && ethertype == ETHERTYPE_EAPOL)
+    if (status == IEEE80211_OK && ethertype == IEEE80211_ETHERTYPE_EAPOL)
         on_eapol(table, header, body, ts_usec);
 }
 

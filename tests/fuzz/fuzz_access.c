@@ -45,8 +45,7 @@ static void fuzz_check_table(const struct access_table *table)
 }
 
 /* Feeds one record. */
-static void fuzz_record(struct access_table *table, uint8_t mode, const uint8_t *bytes,
-                        size_t len)
+static void fuzz_record(struct access_table *table, uint8_t mode, const uint8_t *bytes, size_t len)
 {
     static const struct net_addr client = {4, {192, 0, 2, 2}};
     static const struct net_addr server = {4, {192, 0, 2, 10}};
@@ -63,8 +62,8 @@ static void fuzz_record(struct access_table *table, uint8_t mode, const uint8_t 
         (void)decode_packet(dlt, copy, (uint32_t)len, (uint32_t)len, 0, &packet);
     } else {
         const bool answer = (mode & 0x08) != 0;
-        access_inspect_radius(table, answer ? &server : &client, answer ? &client : &server,
-                              copy, (uint32_t)len, 1000 + mode);
+        access_inspect_radius(table, answer ? &server : &client, answer ? &client : &server, copy,
+                              (uint32_t)len, 1000 + mode);
     }
     free(copy);
 }

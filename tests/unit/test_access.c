@@ -85,8 +85,8 @@ static void put_mgmt(struct frame *f, uint8_t subtype, const uint8_t *receiver,
 static void put_beacon_start(struct frame *f, uint8_t subtype, const uint8_t *bssid, bool privacy)
 {
     put_mgmt(f, subtype, BROADCAST, bssid, bssid);
-    put_zeros(f, 8);       /* timestamp */
-    put_le16(f, 100);      /* interval */
+    put_zeros(f, 8);  /* timestamp */
+    put_le16(f, 100); /* interval */
     put_le16(f, privacy ? 0x0411 : 0x0401);
 }
 
@@ -128,9 +128,8 @@ static void put_rsn(struct frame *f, uint8_t group, const uint8_t *pairwise, siz
 /* The WPA (v1) vendor element: TKIP, PSK. */
 static void put_wpa1(struct frame *f)
 {
-    static const uint8_t wpa[] = {0x00, 0x50, 0xf2, 0x01, 0x01, 0x00, 0x00, 0x50, 0xf2, 0x02,
-                                  0x01, 0x00, 0x00, 0x50, 0xf2, 0x02, 0x01, 0x00, 0x00, 0x50,
-                                  0xf2, 0x02};
+    static const uint8_t wpa[] = {0x00, 0x50, 0xf2, 0x01, 0x01, 0x00, 0x00, 0x50, 0xf2, 0x02, 0x01,
+                                  0x00, 0x00, 0x50, 0xf2, 0x02, 0x01, 0x00, 0x00, 0x50, 0xf2, 0x02};
     put_element(f, 221, wpa, sizeof wpa);
 }
 
@@ -206,34 +205,177 @@ static const struct security_case SECURITY_CASES[] = {
     {"open", false, false, false, 0, {0}, 0, {0}, 0, 0, WIFI_SECURITY_OPEN, 0, false},
     {"wep", true, false, false, 0, {0}, 0, {0}, 0, 0, WIFI_SECURITY_WEP, 0, false},
     {"wpa1", true, true, false, 0, {0}, 0, {0}, 0, 0, WIFI_SECURITY_WPA_TKIP, 0, true},
-    {"rsn tkip only", true, false, true, 2, {2}, 1, {2}, 1, 0, WIFI_SECURITY_WPA_TKIP, 1u << 2,
+    {"rsn tkip only",
+     true,
+     false,
+     true,
+     2,
+     {2},
+     1,
+     {2},
+     1,
+     0,
+     WIFI_SECURITY_WPA_TKIP,
+     1u << 2,
      true},
     {"wpa2 psk", true, false, true, 4, {4}, 1, {2}, 1, 0, WIFI_SECURITY_WPA2_PSK, 1u << 2, false},
-    {"wpa2 psk sha256", true, false, true, 4, {4}, 1, {6}, 1, 0x0080, WIFI_SECURITY_WPA2_PSK,
-     1u << 6, false},
-    {"tkip group, ccmp pairwise", true, false, true, 2, {4, 2}, 2, {2}, 1, 0,
-     WIFI_SECURITY_WPA2_PSK, 1u << 2, true},
-    {"wpa2 enterprise", true, false, true, 4, {4}, 1, {1}, 1, 0, WIFI_SECURITY_WPA2_ENTERPRISE,
-     1u << 1, false},
-    {"akm 5 pmf capable", true, false, true, 4, {4}, 1, {5}, 1, 0x0080,
-     WIFI_SECURITY_WPA2_ENTERPRISE, 1u << 5, false},
-    {"akm 5 pmf required", true, false, true, 4, {4}, 1, {5}, 1, 0x00c0,
-     WIFI_SECURITY_WPA3_ENTERPRISE, 1u << 5, false},
-    {"suite b 192", true, false, true, 9, {9}, 1, {12}, 1, 0x00c0,
-     WIFI_SECURITY_WPA3_ENTERPRISE, 1u << 12, false},
-    {"ft suite b", true, false, true, 9, {9}, 1, {13}, 1, 0x00c0,
-     WIFI_SECURITY_WPA3_ENTERPRISE, 1u << 13, false},
+    {"wpa2 psk sha256",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {6},
+     1,
+     0x0080,
+     WIFI_SECURITY_WPA2_PSK,
+     1u << 6,
+     false},
+    {"tkip group, ccmp pairwise",
+     true,
+     false,
+     true,
+     2,
+     {4, 2},
+     2,
+     {2},
+     1,
+     0,
+     WIFI_SECURITY_WPA2_PSK,
+     1u << 2,
+     true},
+    {"wpa2 enterprise",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {1},
+     1,
+     0,
+     WIFI_SECURITY_WPA2_ENTERPRISE,
+     1u << 1,
+     false},
+    {"akm 5 pmf capable",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {5},
+     1,
+     0x0080,
+     WIFI_SECURITY_WPA2_ENTERPRISE,
+     1u << 5,
+     false},
+    {"akm 5 pmf required",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {5},
+     1,
+     0x00c0,
+     WIFI_SECURITY_WPA3_ENTERPRISE,
+     1u << 5,
+     false},
+    {"suite b 192",
+     true,
+     false,
+     true,
+     9,
+     {9},
+     1,
+     {12},
+     1,
+     0x00c0,
+     WIFI_SECURITY_WPA3_ENTERPRISE,
+     1u << 12,
+     false},
+    {"ft suite b",
+     true,
+     false,
+     true,
+     9,
+     {9},
+     1,
+     {13},
+     1,
+     0x00c0,
+     WIFI_SECURITY_WPA3_ENTERPRISE,
+     1u << 13,
+     false},
     {"sae", true, false, true, 4, {4}, 1, {8}, 1, 0x00c0, WIFI_SECURITY_WPA3_SAE, 1u << 8, false},
     {"owe", true, false, true, 4, {4}, 1, {18}, 1, 0x00c0, WIFI_SECURITY_OWE, 1u << 18, false},
-    {"transition psk+sae: the weakest", true, false, true, 4, {4}, 1, {2, 8}, 2, 0x0080,
-     WIFI_SECURITY_WPA2_PSK, 1u << 2 | 1u << 8, false},
-    {"psk and 802.1x: the weakest", true, false, true, 4, {4}, 1, {1, 2}, 2, 0,
-     WIFI_SECURITY_WPA2_PSK, 1u << 1 | 1u << 2, false},
-    {"sae and enterprise: sae", true, false, true, 4, {4}, 1, {5, 8}, 2, 0x00c0,
-     WIFI_SECURITY_WPA3_SAE, 1u << 5 | 1u << 8, false},
-    {"wpa1+wpa2 mixed", true, true, true, 2, {4, 2}, 2, {2}, 1, 0, WIFI_SECURITY_WPA_TKIP,
-     1u << 2, true},
-    {"only tdls akm", true, false, true, 4, {4}, 1, {7}, 1, 0, WIFI_SECURITY_UNKNOWN, 1u << 7,
+    {"transition psk+sae: the weakest",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {2, 8},
+     2,
+     0x0080,
+     WIFI_SECURITY_WPA2_PSK,
+     1u << 2 | 1u << 8,
+     false},
+    {"psk and 802.1x: the weakest",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {1, 2},
+     2,
+     0,
+     WIFI_SECURITY_WPA2_PSK,
+     1u << 1 | 1u << 2,
+     false},
+    {"sae and enterprise: sae",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {5, 8},
+     2,
+     0x00c0,
+     WIFI_SECURITY_WPA3_SAE,
+     1u << 5 | 1u << 8,
+     false},
+    {"wpa1+wpa2 mixed",
+     true,
+     true,
+     true,
+     2,
+     {4, 2},
+     2,
+     {2},
+     1,
+     0,
+     WIFI_SECURITY_WPA_TKIP,
+     1u << 2,
+     true},
+    {"only tdls akm",
+     true,
+     false,
+     true,
+     4,
+     {4},
+     1,
+     {7},
+     1,
+     0,
+     WIFI_SECURITY_UNKNOWN,
+     1u << 7,
      false},
 };
 
@@ -252,8 +394,7 @@ START_TEST(test_beacon_security_classification)
     feed(table, &f);
     ck_assert_uint_eq(access_network_count(table), 1);
     const struct wifi_network *n = access_get_network(table, 0);
-    ck_assert_msg(n->security == c->expected, "%s: %s", c->name,
-                  wifi_security_name(n->security));
+    ck_assert_msg(n->security == c->expected, "%s: %s", c->name, wifi_security_name(n->security));
     ck_assert_uint_eq(n->akm_suites, c->akm_bits);
     ck_assert_int_eq(n->tkip, c->tkip);
     ck_assert_int_eq(n->pmf_capable, (c->capabilities & 0x80) != 0);
@@ -376,8 +517,7 @@ START_TEST(test_beacon_every_truncation)
         access_inspect_wifi_frame(table, DLT_IEEE802_11, copy, (uint32_t)caplen, TS);
         const struct access_stats stats = stats_of(table);
         if (caplen == f.len) {
-            ck_assert_int_eq(access_get_network(table, 0)->security,
-                             WIFI_SECURITY_WPA2_ENTERPRISE);
+            ck_assert_int_eq(access_get_network(table, 0)->security, WIFI_SECURITY_WPA2_ENTERPRISE);
         } else if (caplen == after_ssid) {
             /* Cut on an element boundary: indistinguishable from a beacon
              * without RSN (so tshark reads it too). */
@@ -441,8 +581,9 @@ START_TEST(test_beacon_bogus_elements)
     struct frame wpa = {0};
     put_beacon_start(&wpa, 8, AP, true);
     put_ssid(&wpa, "a");
-    put_element(&wpa, 221, (const uint8_t[]){0x00, 0x50, 0xf2, 0x01, 0x01, 0x00, 0x00, 0x50,
-                                             0xf2, 0x02, 0x02, 0x00, 0x00, 0x50, 0xf2, 0x02},
+    put_element(&wpa, 221,
+                (const uint8_t[]){0x00, 0x50, 0xf2, 0x01, 0x01, 0x00, 0x00, 0x50, 0xf2, 0x02, 0x02,
+                                  0x00, 0x00, 0x50, 0xf2, 0x02},
                 16);
     feed(table, &wpa);
     /* Fixed fields cut. */
@@ -583,8 +724,8 @@ END_TEST
 /* ---------------------------------------------------------------- EAPOL */
 
 /* An EAPOL frame in a QoS data frame between STA and AP. */
-static void put_eapol(struct frame *f, bool from_ap, uint8_t type, const uint8_t *body,
-                      size_t len, uint16_t declared)
+static void put_eapol(struct frame *f, bool from_ap, uint8_t type, const uint8_t *body, size_t len,
+                      uint16_t declared)
 {
     put_u8(f, 0x88);
     put_u8(f, from_ap ? 0x02 : 0x01);
@@ -615,14 +756,13 @@ START_TEST(test_eap_conversation)
     put_eapol(&start, false, 1, NULL, 0, 0);
     feed(table, &start);
     feed_eap(table, true, (const uint8_t[]){1, 1, 0, 5, 1}, 5);
-    feed_eap(table, false, (const uint8_t[]){2, 1, 0, 14, 1, 's', 'e', 'c', 'r', 'e', 't', 'I',
-                                             'D', '!'},
-             14);
-    feed_eap(table, true, (const uint8_t[]){1, 2, 0, 6, 4, 0x10}, 6);   /* MD5 offered */
-    feed_eap(table, false, (const uint8_t[]){2, 2, 0, 6, 3, 25}, 6);    /* NAK: PEAP */
-    feed_eap(table, true, (const uint8_t[]){1, 3, 0, 6, 25, 0x20}, 6);  /* PEAP */
-    feed_eap(table, true, (const uint8_t[]){1, 3, 0, 6, 25, 0x20}, 6);  /* again: once */
-    feed_eap(table, true, (const uint8_t[]){1, 4, 0, 5, 2}, 5);         /* notification */
+    feed_eap(table, false,
+             (const uint8_t[]){2, 1, 0, 14, 1, 's', 'e', 'c', 'r', 'e', 't', 'I', 'D', '!'}, 14);
+    feed_eap(table, true, (const uint8_t[]){1, 2, 0, 6, 4, 0x10}, 6);  /* MD5 offered */
+    feed_eap(table, false, (const uint8_t[]){2, 2, 0, 6, 3, 25}, 6);   /* NAK: PEAP */
+    feed_eap(table, true, (const uint8_t[]){1, 3, 0, 6, 25, 0x20}, 6); /* PEAP */
+    feed_eap(table, true, (const uint8_t[]){1, 3, 0, 6, 25, 0x20}, 6); /* again: once */
+    feed_eap(table, true, (const uint8_t[]){1, 4, 0, 5, 2}, 5);        /* notification */
     feed_eap(table, false, (const uint8_t[]){2, 3, 0, 6, 25, 0x00}, 6);
     const struct access_station *s = access_get_station(table, 0);
     ck_assert_int_eq(s->eap_result, -1);
@@ -806,9 +946,8 @@ START_TEST(test_radius_eap_exchange)
     radius_attr(&request, 2, "\x8f\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff",
                 16); /* User-Password: never read */
     radius_attr(&request, 31, "02-00-00-00-5A-01", 17);
-    radius_attr(&request, 79, (const uint8_t[]){2, 0, 0, 14, 1, 'a', 'n', 'o', 'n', 'y', 'm', 'o',
-                                                'u', 's'},
-                14);
+    radius_attr(&request, 79,
+                (const uint8_t[]){2, 0, 0, 14, 1, 'a', 'n', 'o', 'n', 'y', 'm', 'o', 'u', 's'}, 14);
     radius_finish(&request);
     send_radius(table, NAS, SERVER, &request);
 
@@ -878,12 +1017,18 @@ START_TEST(test_radius_calling_station_formats)
         const char *text;
         const char *mac; /* NULL: not a MAC */
     } cases[] = {
-        {"AA-BB-CC-DD-EE-0F", "aa:bb:cc:dd:ee:0f"}, {"aa:bb:cc:dd:ee:1f", "aa:bb:cc:dd:ee:1f"},
-        {"aabbccddee2f", "aa:bb:cc:dd:ee:2f"},      {"aabb.ccdd.ee3f", "aa:bb:cc:dd:ee:3f"},
-        {"AABB-CCDD-EE4F", "aa:bb:cc:dd:ee:4f"},    {"aa:bb-cc:dd:ee:ff", NULL},
-        {"aa.bb.cc.dd.ee.ff", NULL},                {"aabbccddeefg", NULL},
-        {"+33123456789", NULL},                     {"192.0.2.77", NULL},
-        {"aabbccddeeff00", NULL},                   {"01:00:5e:00:00:01", NULL},
+        {"AA-BB-CC-DD-EE-0F", "aa:bb:cc:dd:ee:0f"},
+        {"aa:bb:cc:dd:ee:1f", "aa:bb:cc:dd:ee:1f"},
+        {"aabbccddee2f", "aa:bb:cc:dd:ee:2f"},
+        {"aabb.ccdd.ee3f", "aa:bb:cc:dd:ee:3f"},
+        {"AABB-CCDD-EE4F", "aa:bb:cc:dd:ee:4f"},
+        {"aa:bb-cc:dd:ee:ff", NULL},
+        {"aa.bb.cc.dd.ee.ff", NULL},
+        {"aabbccddeefg", NULL},
+        {"+33123456789", NULL},
+        {"192.0.2.77", NULL},
+        {"aabbccddeeff00", NULL},
+        {"01:00:5e:00:00:01", NULL},
     };
     struct access_table *table = new_table();
     size_t expected = 0;
@@ -1180,8 +1325,8 @@ static bool feed_capture(struct access_table *table, const char *path, unsigned 
         struct decoded_packet p;
         if (decode_packet(dlt, copy, header->caplen, header->len, ts, &p) == DECODE_OK) {
             (*ip_packets)++;
-            const bool radius = p.src_port == 1812 || p.dst_port == 1812 ||
-                                p.src_port == 1645 || p.dst_port == 1645;
+            const bool radius = p.src_port == 1812 || p.dst_port == 1812 || p.src_port == 1645 ||
+                                p.dst_port == 1645;
             if (p.ip_proto == IP_PROTO_UDP && radius)
                 access_inspect_radius(table, &p.src, &p.dst, p.payload, p.payload_len, ts);
         }
@@ -1300,14 +1445,14 @@ struct corpus_network {
 
 /* Values read with tshark (see the header comment). */
 static const struct corpus_network CORPUS_NETWORKS[] = {
-    {"aircrack-ng/wpa2-psk-linksys.cap", "00:0b:86:c2:a4:85", "linksys", 1,
-     WIFI_SECURITY_WPA2_PSK, 1u << 2, false},
-    {"aircrack-ng/wpa-psk-linksys.cap", "00:0b:86:c2:a4:85", "linksys", 1,
-     WIFI_SECURITY_WPA_TKIP, 0, false},
+    {"aircrack-ng/wpa2-psk-linksys.cap", "00:0b:86:c2:a4:85", "linksys", 1, WIFI_SECURITY_WPA2_PSK,
+     1u << 2, false},
+    {"aircrack-ng/wpa-psk-linksys.cap", "00:0b:86:c2:a4:85", "linksys", 1, WIFI_SECURITY_WPA_TKIP,
+     0, false},
     {"aircrack-ng/wep.open.system.authentication.cap", "00:14:6c:7e:40:80", "teddy", 9,
      WIFI_SECURITY_WEP, 0, false},
-    {"aircrack-ng/wpa3-psk.pcap", "02:00:00:00:00:00", "WPA3-Network", 1,
-     WIFI_SECURITY_WPA3_SAE, 1u << 8, true},
+    {"aircrack-ng/wpa3-psk.pcap", "02:00:00:00:00:00", "WPA3-Network", 1, WIFI_SECURITY_WPA3_SAE,
+     1u << 8, true},
     {"aircrack-ng/n-02.cap", "b0:b9:8a:56:8d:ea", "Neheb", 64, WIFI_SECURITY_WPA2_PSK, 1u << 6,
      true},
     {"aircrack-ng/MOM1.cap", "00:21:29:72:a3:19", "MOM1", 6, WIFI_SECURITY_WPA_TKIP, 1u << 2,
