@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "matrix_build.h"
 #include "util/json_locate.h"
 
 #define MATRIX_NAME_MAX 64  /* bytes of a host/device name or flow id */
@@ -992,28 +993,35 @@ static void load_root(struct loader *l, const cJSON *root)
 }
 
 /* Parses and validates a matrix held in memory; see matrix.h. */
-struct matrix *matrix_parse_json(const char *name, const char *text, size_t len, struct diag *diag)
+struct matrix *matrix_build(const char *name, const cJSON *root,
+                            const struct json_locations *locations, struct diag *diag)
 {
     size_t errors_before = diag->errors;
     size_t entries_before = diag->count;
-    struct json_document doc;
-    if (!json_locate_parse(name, text, len, &doc, diag))
-        return NULL;
     struct matrix *m = calloc(1, sizeof(*m));
-    struct loader l = {.report = {name, diag, &doc.locations}, .matrix = m};
+    struct loader l = {.report = {name, diag, locations}, .matrix = m};
     if (m == NULL) {
         diag_error(diag, name, 0, 0, "out of memory");
     } else {
-        m->path = copy_text(&l, doc.root, name != NULL ? name : "<input>");
-        load_root(&l, doc.root);
+        m->path = copy_text(&l, root, name != NULL ? name : "<input>");
+        load_root(&l, root);
     }
     free(l.names);
-    json_locate_free(&doc);
     json_locate_sort_diag(diag, entries_before);
     if (diag->errors != errors_before) {
         matrix_free(m);
         return NULL;
     }
+    return m;
+}
+
+struct matrix *matrix_parse_json(const char *name, const char *text, size_t len, struct diag *diag)
+{
+    struct json_document doc;
+    if (!json_locate_parse(name, text, len, &doc, diag))
+        return NULL;
+    struct matrix *m = matrix_build(name, doc.root, &doc.locations, diag);
+    json_locate_free(&doc);
     return m;
 }
 

@@ -558,6 +558,12 @@ static int location_compare(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void json_locations_sort(struct json_locations *locations)
+{
+    if (locations->count > 1)
+        qsort(locations->entries, locations->count, sizeof(*locations->entries), location_compare);
+}
+
 static const struct json_location *locate_entry(const struct json_locations *locations,
                                                 const cJSON *node)
 {

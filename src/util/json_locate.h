@@ -56,6 +56,10 @@ struct json_document {
 bool json_locate_parse(const char *name, const char *text, size_t len, struct json_document *doc,
                        struct diag *diag);
 
+/* Sorts positions built by another reader (the CSV matrix loader builds a
+ * cJSON tree with the positions of its cells) for json_locate_find. */
+void json_locations_sort(struct json_locations *locations);
+
 /* Frees the tree and the positions; `doc` is left empty. */
 void json_locate_free(struct json_document *doc);
 
