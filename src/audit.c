@@ -493,17 +493,67 @@ static const char *direction_name(bool is_client)
     return is_client ? "outbound" : "inbound";
 }
 
+/* True if the device answered the connection: a SYN-ACK for TCP, any
+ * datagram back for UDP. */
+static bool device_answered(const struct flow *flow)
+{
+    if (flow->ip_proto == IP_PROTO_TCP)
+        return (flow->tcp_flags[FLOW_TO_CLIENT] & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
+    return flow->ip_proto == IP_PROTO_UDP && flow->packets[FLOW_TO_CLIENT] > 0;
+}
+
+/* True if some declared flow of the device lets it receive on the flow's
+ * protocol and server port, whoever the peer. */
+static bool service_declared(const struct audit *audit, size_t owner, const struct flow *flow)
+{
+    const struct matrix_device *device = &audit->matrix->devices[owner];
+    for (size_t i = 0; i < device->flow_count; i++) {
+        const struct matrix_flow *candidate = &device->flows[i];
+        if (proto_matches(candidate->proto, flow->ip_proto) &&
+            matrix_flow_has_port(candidate, flow->server_port) &&
+            peer_matches(audit, &candidate->to, owner, flow, true))
+            return true;
+    }
+    return false;
+}
+
+/* SERVICE_UNDECLARED (CLAUSIER-2025 O-12.2.4.1): the device accepted a
+ * connection on a port no declared flow lets it receive on. Aggregated per
+ * service, whoever the clients. Returns true when raised. */
+static bool check_service(struct audit *audit, struct device_view view, const struct flow *flow)
+{
+    if (view.is_client || !has_ports(flow->ip_proto) || !device_answered(flow) ||
+        service_declared(audit, view.device, flow))
+        return false;
+    struct flow service = *flow;
+    memset(&service.client, 0, sizeof(service.client));
+    struct audit_finding *finding =
+        raise_finding(audit, view.device, FINDING_SERVICE_UNDECLARED, &service, NULL);
+    if (finding != NULL) {
+        char client[NET_ADDR_TEXT_MAX];
+        net_addr_format(&flow->client, client, sizeof(client));
+        snprintf(finding->flow.client_text, sizeof(finding->flow.client_text), "any");
+        add_evidence(finding, "service", "%s/%u",
+                     flow->ip_proto == IP_PROTO_TCP ? "tcp" : "udp", flow->server_port);
+        add_evidence(finding, "first_client", "%s", client);
+    }
+    return true;
+}
+
 static void check_declaration(struct audit *audit, struct device_view view, const struct flow *flow,
                               const struct matrix_flow *declared)
 {
     const struct net_addr *peer = view.is_client ? &flow->server : &flow->client;
     bool peer_public = !matrix_is_internal(audit->matrix, peer);
     struct audit_finding *finding = NULL;
-    if (declared == NULL) {
-        enum finding_code code = peer_public ? FINDING_FLOW_INTERNET_UNDECLARED
-                                             : FINDING_FLOW_UNDECLARED;
-        finding = raise_finding(audit, view.device, code, flow, NULL);
-    } else if (peer_public && !declared->internet) {
+    /* An internal client of an undeclared service is the service's finding;
+     * the undeclared flow is not reported twice. */
+    bool service = declared == NULL && check_service(audit, view, flow);
+    if (declared == NULL && peer_public) {
+        finding = raise_finding(audit, view.device, FINDING_FLOW_INTERNET_UNDECLARED, flow, NULL);
+    } else if (declared == NULL && !service) {
+        finding = raise_finding(audit, view.device, FINDING_FLOW_UNDECLARED, flow, NULL);
+    } else if (declared != NULL && peer_public && !declared->internet) {
         finding = raise_finding(audit, view.device, FINDING_FLOW_INTERNET_UNDECLARED, flow, declared);
     }
     if (finding != NULL)

@@ -508,8 +508,11 @@ START_TEST(test_proto_icmp_covers_icmpv6)
     ck_assert_uint_eq(ct->finding_count, 2);
     ck_assert_uint_eq(find_port(ct, FINDING_FLOW_UNDECLARED, 80)->flow.ip_proto, IP_PROTO_TCP);
     ck_assert_uint_eq(find_port(ct, FINDING_FLOW_UNDECLARED, 53)->flow.ip_proto, IP_PROTO_UDP);
-    /* ws declares nothing: the four flows are undeclared there. */
-    ck_assert_uint_eq(count_code(dev(&fx, 1), FINDING_FLOW_UNDECLARED), 4);
+    /* ws declares nothing: the pings and the TCP attempt (no SYN-ACK seen)
+     * are undeclared flows there; the UDP service it answered on is an
+     * undeclared service. */
+    ck_assert_uint_eq(count_code(dev(&fx, 1), FINDING_FLOW_UNDECLARED), 3);
+    ck_assert_uint_eq(count_code(dev(&fx, 1), FINDING_SERVICE_UNDECLARED), 1);
     fx_close(&fx);
 }
 END_TEST
@@ -1789,6 +1792,47 @@ START_TEST(test_dtls_versions)
 }
 END_TEST
 
+#define M_SERVICE                                                                                 \
+    HDR "'hosts':{'ws':['10.10.3.3'],'nms':['10.10.3.4']},'devices':[{'name':'ct',"              \
+        "'addresses':['10.10.1.20'],'flows':[{'id':'S1','from':'ws','to':'device',"               \
+        "'proto':'tcp','port':443}]}]}"
+
+/* The device answering on a port no declared flow names is an undeclared
+ * service, aggregated per service whoever the clients; a declared port
+ * used by another peer is an undeclared flow; an unanswered attempt too. */
+START_TEST(test_service_undeclared)
+{
+    struct fx fx;
+    fx_open(&fx, M_SERVICE);
+    struct flow web1 = tcp_flow("10.10.3.3", 50000, "10.10.1.20", 8080);
+    struct flow web2 = tcp_flow("10.10.3.4", 50001, "10.10.1.20", 8080);
+    struct flow other_peer = tcp_flow("10.10.3.4", 50002, "10.10.1.20", 443);
+    struct flow refused = tcp_flow("10.10.3.3", 50003, "10.10.1.20", 23);
+    web1.tcp_flags[FLOW_TO_CLIENT] = web2.tcp_flags[FLOW_TO_CLIENT] = TCP_SYN | TCP_ACK;
+    other_peer.tcp_flags[FLOW_TO_CLIENT] = TCP_SYN | TCP_ACK;
+    refused.tcp_flags[FLOW_TO_CLIENT] = TCP_RST | TCP_ACK;
+    struct flow snmp = make_flow("10.10.3.4", 40000, "10.10.1.20", 161, IP_PROTO_UDP);
+    audit_flow(fx.audit, &web1);
+    audit_flow(fx.audit, &web2);
+    audit_flow(fx.audit, &other_peer);
+    audit_flow(fx.audit, &refused);
+    audit_flow(fx.audit, &snmp);
+    audit_finish(fx.audit);
+    const struct audit_device *ct = dev(&fx, 0);
+    ck_assert_uint_eq(count_code(ct, FINDING_SERVICE_UNDECLARED), 2);
+    const struct audit_finding *web = find_port(ct, FINDING_SERVICE_UNDECLARED, 8080);
+    ck_assert_uint_eq(web->flows, 2);
+    ck_assert_str_eq(web->flow.client_text, "any");
+    ck_assert_str_eq(ev(web, "service"), "tcp/8080");
+    ck_assert_str_eq(ev(web, "first_client"), "10.10.3.3");
+    ck_assert_ptr_nonnull(find_port(ct, FINDING_SERVICE_UNDECLARED, 161));
+    ck_assert_uint_eq(count_code(ct, FINDING_FLOW_UNDECLARED), 2);
+    ck_assert_ptr_nonnull(find_port(ct, FINDING_FLOW_UNDECLARED, 443));
+    ck_assert_ptr_nonnull(find_port(ct, FINDING_FLOW_UNDECLARED, 23));
+    fx_close(&fx);
+}
+END_TEST
+
 /* Export every result of one audit, import it twice into another (two
  * sessions of one campaign): counts double, identities and evidence stay. */
 START_TEST(test_export_import_round_trip)
@@ -1923,6 +1967,7 @@ static Suite *audit_suite(void)
     tcase_add_test(crypto, test_remote_access_tool);
     tcase_add_test(crypto, test_dtls_versions);
     tcase_add_test(crypto, test_export_import_round_trip);
+    tcase_add_test(crypto, test_service_undeclared);
     tcase_add_test(crypto, test_import_unknown_names);
     suite_add_tcase(s, crypto);
     return s;

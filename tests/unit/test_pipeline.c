@@ -567,6 +567,7 @@ static const char reference_findings[] =
     "TLS_OBSOLETE_VERSION F02 open 10.10.1.20>10.10.2.7:8443\n"
     "ENCRYPTION_BELOW_DECLARED F02 open 10.10.1.20>10.10.2.7:8443\n"
     "CLEARTEXT_CREDENTIALS F03 waived 10.10.1.20>10.10.2.7:80\n"
+    "SERVICE_UNDECLARED - open any>10.10.1.20:8080\n"
     "TLS_WEAK_CIPHER F02 open 10.10.1.20>10.10.2.7:8443\n" NOT_OBSERVED_F05;
 
 START_TEST(test_reference)
