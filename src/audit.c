@@ -246,11 +246,14 @@ static bool dns_name_matches(const char *pattern, const char *seen)
     return strcasecmp(pattern, seen) == 0;
 }
 
-/* The names the flow's server was seen under: TLS SNI, HTTP Host, etc. */
+/* The names the flow's server was seen under: TLS SNI, HTTP Host, and the
+ * names DNS answers in the capture gave its address. */
 static bool server_named(const struct flow *flow, const char *pattern)
 {
     return dns_name_matches(pattern, flow->facts.tls.sni) ||
-           dns_name_matches(pattern, flow->facts.server_name);
+           dns_name_matches(pattern, flow->facts.server_name) ||
+           dns_name_matches(pattern, flow->facts.resolved_names[0]) ||
+           dns_name_matches(pattern, flow->facts.resolved_names[1]);
 }
 
 /* True if one endpoint of `flow` matches the matrix peer. `owner` is the

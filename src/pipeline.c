@@ -9,6 +9,7 @@
 #include "fluxaudit/decode.h"
 #include "fluxaudit/access.h"
 #include "fluxaudit/inspect_credentials.h"
+#include "fluxaudit/inspect_dns.h"
 #include "fluxaudit/inspect_health.h"
 #include "fluxaudit/inspect_snmp.h"
 #include "fluxaudit/inspect_tls.h"
@@ -17,6 +18,8 @@
  * site has hundreds of access points and thousands of clients. */
 #define PIPELINE_MAX_NETWORKS 4096
 #define PIPELINE_MAX_STATIONS 65536
+/* Addresses whose DNS names are remembered (for DNS-name matrix peers). */
+#define PIPELINE_MAX_DNS_ADDRESSES 65536
 
 /* Idle flows are expired at most this often (capture clock), so expiry
  * costs nothing per packet. */
@@ -25,6 +28,7 @@
 struct pipeline {
     const struct default_credentials *default_credentials;
     struct access_table *access;
+    struct dns_names *dns_names;
     struct flow_table *flows;
     struct dpi *dpi;
     struct audit *audit;
@@ -89,6 +93,8 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     release_tls(flow);
     release_credentials(flow);
     release_health(flow);
+    dns_names_lookup(pipeline->dns_names, &flow->server, flow->facts.resolved_names,
+                     sizeof(flow->facts.resolved_names) / sizeof(flow->facts.resolved_names[0]));
     const char *health = health_app(&flow->facts.health);
     if (health[0] != '\0')
         adopt_inspected_app(&flow->facts, health);
@@ -120,8 +126,10 @@ struct pipeline *pipeline_create(const struct pipeline_config *config, const str
     }
     pipeline->audit = audit_create(matrix, rules, config->max_audit_entries);
     pipeline->access = access_table_create(PIPELINE_MAX_NETWORKS, PIPELINE_MAX_STATIONS);
+    pipeline->dns_names = dns_names_create(PIPELINE_MAX_DNS_ADDRESSES);
     pipeline->flows = flow_table_create(&config->flows, on_flow_end, pipeline);
-    if (pipeline->audit == NULL || pipeline->access == NULL || pipeline->flows == NULL) {
+    if (pipeline->audit == NULL || pipeline->access == NULL || pipeline->dns_names == NULL ||
+        pipeline->flows == NULL) {
         snprintf(err, err_len, "out of memory");
         pipeline_destroy(pipeline);
         return NULL;
@@ -137,6 +145,7 @@ void pipeline_destroy(struct pipeline *pipeline)
     flow_table_destroy(pipeline->flows);
     audit_destroy(pipeline->audit);
     access_table_destroy(pipeline->access);
+    dns_names_destroy(pipeline->dns_names);
     dpi_destroy(pipeline->dpi);
     free(pipeline);
 }
@@ -255,6 +264,15 @@ static void inspect_health(struct flow *flow, enum flow_direction direction,
     }
 }
 
+/* DNS answers from a server: what the names the device looked up resolved to. */
+static void inspect_dns(struct pipeline *pipeline, const struct flow *flow,
+                        enum flow_direction direction, const struct decoded_packet *packet)
+{
+    if (flow->ip_proto == IP_PROTO_UDP && flow->server_port == 53 &&
+        direction == FLOW_TO_CLIENT && packet->payload_len > 0)
+        dns_names_inspect(pipeline->dns_names, packet->payload, packet->payload_len);
+}
+
 static bool is_radius_port(uint16_t port)
 {
     return port == 1812 || port == 1813 || port == 1645 || port == 1646;
@@ -324,6 +342,7 @@ void pipeline_process(struct pipeline *pipeline, int dlt, uint64_t ts_usec, cons
     inspect_credentials(pipeline, flow, direction, &packet);
     inspect_health(flow, direction, &packet);
     inspect_radius(pipeline, flow, &packet);
+    inspect_dns(pipeline, flow, direction, &packet);
 }
 
 void pipeline_tick(struct pipeline *pipeline, uint64_t now_usec)

@@ -158,6 +158,8 @@ struct flow_facts {
     char category[FACT_NAME_MAX];  /* nDPI category name */
     uint64_t ndpi_risks;           /* nDPI risk bitmap (bit n = ndpi_risk_enum n) */
     char server_name[FACT_HOST_MAX]; /* SNI, HTTP Host or DNS query name nDPI saw */
+    char resolved_names[2][FACT_HOST_MAX]; /* names DNS answers in the capture gave the server's
+                                          * address, most recent first; "" if none */
     enum transport_security security;
     uint8_t snmp_version;          /* 1, 2 (v2c) or 3 from the first SNMP message; 0 if none */
     struct tls_facts tls;

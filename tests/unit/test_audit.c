@@ -1833,6 +1833,28 @@ START_TEST(test_service_undeclared)
 }
 END_TEST
 
+/* A DNS-name peer matches the addresses DNS answers gave that name, even
+ * without SNI or Host (a plain TCP service). */
+START_TEST(test_dns_peer_by_resolved_name)
+{
+    const char *matrix = HDR "'devices':[{'name':'ct','addresses':['10.10.1.20'],"
+                             "'flows':[{'id':'N1','from':'device','to':'pacs.hopital.example',"
+                             "'proto':'tcp','port':11112}]}]}";
+    struct flow f = tcp_flow("10.10.1.20", 40000, "10.10.2.5", 11112);
+    snprintf(f.facts.resolved_names[1], FACT_HOST_MAX, "pacs.hopital.example");
+    struct fx fx;
+    run_one(&fx, matrix, &f);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_FLOW_UNDECLARED), 0);
+    ck_assert(dev(&fx, 0)->matrix_flow_seen[0]);
+    fx_close(&fx);
+    struct flow other = tcp_flow("10.10.1.20", 40000, "10.10.2.6", 11112);
+    snprintf(other.facts.resolved_names[0], FACT_HOST_MAX, "evil.example");
+    run_one(&fx, matrix, &other);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_FLOW_UNDECLARED), 1);
+    fx_close(&fx);
+}
+END_TEST
+
 /* Export every result of one audit, import it twice into another (two
  * sessions of one campaign): counts double, identities and evidence stay. */
 START_TEST(test_export_import_round_trip)
@@ -1968,6 +1990,7 @@ static Suite *audit_suite(void)
     tcase_add_test(crypto, test_dtls_versions);
     tcase_add_test(crypto, test_export_import_round_trip);
     tcase_add_test(crypto, test_service_undeclared);
+    tcase_add_test(crypto, test_dns_peer_by_resolved_name);
     tcase_add_test(crypto, test_import_unknown_names);
     suite_add_tcase(s, crypto);
     return s;
