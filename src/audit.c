@@ -1309,6 +1309,24 @@ bool audit_import(struct audit *audit, const struct audit_record *record)
     return ok;
 }
 
+bool audit_merge(struct audit *into, const struct audit *from)
+{
+    bool ok = true;
+    for (size_t d = 0; d < from->device_count; d++) {
+        const struct audit_device *device = &from->devices[d];
+        struct audit_record record;
+        for (size_t i = 0; i < device->finding_count; i++) {
+            audit_export_finding(device, i, &record);
+            ok = audit_import(into, &record) && ok;
+        }
+        for (size_t i = 0; i < device->observed_count; i++) {
+            audit_export_observed(device, i, &record);
+            ok = audit_import(into, &record) && ok;
+        }
+    }
+    return ok;
+}
+
 void audit_export_finding(const struct audit_device *device, size_t index,
                           struct audit_record *record)
 {

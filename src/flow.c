@@ -704,6 +704,16 @@ void flow_table_flush(struct flow_table *table)
     }
 }
 
+/* Calls `visit` on every flow in the table, class by class in activity
+ * order. */
+void flow_table_foreach(const struct flow_table *table, flow_visit_fn visit, void *user)
+{
+    for (size_t i = 0; i < FLOW_CLASS_COUNT; i++) {
+        for (const struct flow_node *node = table->lru[i].head; node != NULL; node = node->lru_next)
+            visit(&node->flow, user);
+    }
+}
+
 /* Copies the table's counters into `stats`. */
 void flow_table_get_stats(const struct flow_table *table, struct flow_table_stats *stats)
 {

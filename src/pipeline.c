@@ -84,15 +84,11 @@ static void adopt_inspected_app(struct flow_facts *facts, const char *name)
     snprintf(facts->app, sizeof(facts->app), "%s", name);
 }
 
-/* Every flow ends here exactly once: finish the facts, then audit them. */
-static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *user)
+/* Merges what the inspectors learned into the facts the audit reads: the
+ * protocol an inspector recognised by structure, the protection the
+ * handshakes showed, the names DNS gave the server. */
+static void complete_facts(const struct pipeline *pipeline, struct flow *flow)
 {
-    (void)reason; /* an evicted flow is audited like any other */
-    struct pipeline *pipeline = user;
-    dpi_flow_finish(pipeline->dpi, flow);
-    release_tls(flow);
-    release_credentials(flow);
-    release_health(flow);
     dns_names_lookup(pipeline->dns_names, &flow->server, flow->facts.resolved_names,
                      sizeof(flow->facts.resolved_names) / sizeof(flow->facts.resolved_names[0]));
     const char *health = health_app(&flow->facts.health);
@@ -107,6 +103,18 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
         flow->facts.security = SECURITY_TLS;
     else if (flow->facts.snmp_version == 3)
         flow->facts.security = SECURITY_SNMPV3;
+}
+
+/* Every flow ends here exactly once: finish the facts, then audit them. */
+static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *user)
+{
+    (void)reason; /* an evicted flow is audited like any other */
+    struct pipeline *pipeline = user;
+    dpi_flow_finish(pipeline->dpi, flow);
+    release_tls(flow);
+    release_credentials(flow);
+    release_health(flow);
+    complete_facts(pipeline, flow);
     audit_flow(pipeline->audit, flow);
 }
 
@@ -369,6 +377,42 @@ const struct pipeline_counters *pipeline_get_counters(const struct pipeline *pip
 const struct audit *pipeline_get_audit(const struct pipeline *pipeline)
 {
     return pipeline->audit;
+}
+
+struct active_visit {
+    const struct pipeline *pipeline;
+    struct audit *into;
+};
+
+/* Audits a copy of a live flow as if it ended now: the facts so far, no
+ * state released (the flow goes on). */
+static void audit_active_flow(const struct flow *flow, void *user)
+{
+    struct active_visit *visit = user;
+    struct flow copy = *flow;
+    copy.dpi_state = copy.tls_state = copy.credential_state = copy.health_state = NULL;
+    complete_facts(visit->pipeline, &copy);
+    audit_flow(visit->into, &copy);
+}
+
+void pipeline_audit_active(const struct pipeline *pipeline, struct audit *into)
+{
+    struct active_visit visit = {pipeline, into};
+    flow_table_foreach(pipeline->flows, audit_active_flow, &visit);
+}
+
+struct audit *pipeline_snapshot_audit(const struct pipeline *pipeline, const struct matrix *matrix,
+                                      const struct rules *rules, size_t max_entries)
+{
+    struct audit *snapshot = audit_create(matrix, rules, max_entries);
+    if (snapshot == NULL)
+        return NULL;
+    audit_merge(snapshot, pipeline->audit);
+    if (!pipeline->finished)
+        pipeline_audit_active(pipeline, snapshot);
+    audit_access(snapshot, pipeline->access);
+    audit_finish(snapshot);
+    return snapshot;
 }
 
 const struct access_table *pipeline_get_access(const struct pipeline *pipeline)

@@ -139,6 +139,10 @@ struct audit_record {
  * before audit_finish. */
 bool audit_import(struct audit *audit, const struct audit_record *record);
 
+/* Imports every result of `from` (which may be unfinished) into `into`.
+ * Returns false if some were dropped (see audit_import). */
+bool audit_merge(struct audit *into, const struct audit *from);
+
 /* Describes finding `index` or observed flow `index` of `device` as a
  * record (pointers into the audit, valid while it lives). */
 void audit_export_finding(const struct audit_device *device, size_t index,

@@ -106,4 +106,10 @@ void flow_table_flush(struct flow_table *table);
 
 void flow_table_get_stats(const struct flow_table *table, struct flow_table_stats *stats);
 
+typedef void (*flow_visit_fn)(const struct flow *flow, void *user);
+
+/* Calls `visit` on every flow still in the table (for snapshots of a live
+ * capture); `visit` must not change the table. */
+void flow_table_foreach(const struct flow_table *table, flow_visit_fn visit, void *user);
+
 #endif

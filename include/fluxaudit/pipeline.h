@@ -59,6 +59,16 @@ void pipeline_finish(struct pipeline *pipeline);
 const struct pipeline_counters *pipeline_get_counters(const struct pipeline *pipeline);
 const struct audit *pipeline_get_audit(const struct pipeline *pipeline);
 
+/* Audits, into `into`, a copy of every flow still active, as if it ended
+ * now (the provisional results a live capture checkpoints). */
+void pipeline_audit_active(const struct pipeline *pipeline, struct audit *into);
+
+/* A finished audit of everything seen so far: the ended flows' results,
+ * the active flows as if they ended now, and the access table. For live
+ * snapshots (web UI); the caller destroys it. NULL on allocation failure. */
+struct audit *pipeline_snapshot_audit(const struct pipeline *pipeline, const struct matrix *matrix,
+                                      const struct rules *rules, size_t max_entries);
+
 /* 802.11 networks and 802.1X stations seen (monitor-mode frames, RADIUS). */
 const struct access_table *pipeline_get_access(const struct pipeline *pipeline);
 void pipeline_get_flow_stats(const struct pipeline *pipeline, struct flow_table_stats *stats);

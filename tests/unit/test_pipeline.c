@@ -228,6 +228,35 @@ START_TEST(test_dns)
 }
 END_TEST
 
+/* A live snapshot audits the flows still active as if they ended now,
+ * without ending them; the final audit then agrees with it. */
+START_TEST(test_snapshot_of_active_flows)
+{
+    struct pipeline_config config;
+    test_config(&config);
+    struct pipeline *pipeline = create_with(&config, reference_matrix);
+    feed_pcap(pipeline, "tls10.pcap");
+    struct flow_table_stats stats;
+    pipeline_get_flow_stats(pipeline, &stats);
+    ck_assert_uint_eq(stats.active, 1); /* not ended: the capture goes on */
+    struct audit *live = pipeline_snapshot_audit(pipeline, reference_matrix, &shipped_rules,
+                                                 AUDIT_DEFAULT_MAX_ENTRIES);
+    ck_assert_ptr_nonnull(live);
+    const struct audit_device *device = audit_get_device(live, 0);
+    size_t obsolete = 0;
+    for (size_t i = 0; i < device->finding_count; i++)
+        obsolete += device->findings[i].code == FINDING_TLS_OBSOLETE_VERSION;
+    ck_assert_uint_eq(obsolete, 1);
+    ck_assert_uint_eq(device->observed_count, 1);
+    audit_destroy(live);
+    pipeline_get_flow_stats(pipeline, &stats);
+    ck_assert_uint_eq(stats.active, 1);
+    pipeline_finish(pipeline);
+    ck_assert_int_eq(find_finding(pipeline, FINDING_TLS_OBSOLETE_VERSION)->severity, SEVERITY_HIGH);
+    pipeline_destroy(pipeline);
+}
+END_TEST
+
 START_TEST(test_tls10)
 {
     struct pipeline *pipeline = run_capture("tls10.pcap");
@@ -658,6 +687,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(captures, test_undeclared);
     tcase_add_test(captures, test_finish_twice);
     tcase_add_test(captures, test_reference);
+    tcase_add_test(captures, test_snapshot_of_active_flows);
     tcase_add_test(captures, test_eviction_keeps_findings);
     tcase_add_test(captures, test_eviction_single_flow);
     suite_add_tcase(suite, captures);
