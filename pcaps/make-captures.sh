@@ -7,15 +7,18 @@
 # the device's port would show). Every veth pair has both ends inside the
 # namespaces created here: nothing is connected to the host's network.
 #
-# Usage: pcaps/make-captures.sh [--only reference|crypto] [OUTPUT_DIR]
-#        (as root; default: both sets, into pcaps/)
+# Usage: pcaps/make-captures.sh [--only reference|crypto|health] [OUTPUT_DIR]
+#        (as root; default: all three sets, into pcaps/)
 #
-# Two sets of captures: "reference" (reference.pcap and its parts, matrix
-# reference-matrix.json) and "crypto" (obsolete TLS, weak suites and
+# Three sets of captures: "reference" (reference.pcap and its parts, matrix
+# reference-matrix.json), "crypto" (obsolete TLS, weak suites and
 # certificates, cleartext logins of FTP, SNMP, LDAP, POP3, IMAP, SMTP, Telnet
-# and HTTP: crypto.pcap and its parts, matrix crypto-matrix.json).
-# `--only crypto` regenerates the crypto set and leaves every reference file
-# untouched (and the other way round).
+# and HTTP: crypto.pcap and its parts, matrix crypto-matrix.json) and
+# "health" (DICOM in clear and over TLS with dcmtk, HL7 v2 over MLLP, FHIR
+# over HTTP, RADIUS/EAP with freeradius and eapol_test: health.pcap and its
+# parts; crafted 802.11 frames: wifi.pcap and its parts; matrix
+# health-matrix.json). `--only SET` regenerates that set and leaves every
+# file of the others untouched.
 #
 # Topology (see README.md):
 #
@@ -31,6 +34,10 @@
 #            crypto set: 10.10.2.21 ftp, .23 telnet,
 #            .25 mail (pop3 110, imap 143, smtp 587), .61 snmp agent,
 #            .89 ldap, .31-.38 TLS lab (443)
+#            health set: 10.10.2.5 pacs (DICOM 11112, DICOM TLS 2762),
+#            .40 HL7 engine (MLLP 2575), .41 FHIR server (8080),
+#            .50 RADIUS (udp 1812); fxa-nas 10.10.0.2 (Wi-Fi access point,
+#            802.1X authenticator: eapol_test) on the switch as well
 #                                                     198.51.100.10 vendor cloud (443)
 #                                                     203.0.113.50  Internet client
 #                                                     203.0.113.80  undeclared cloud (443)
@@ -63,6 +70,13 @@ readonly CRYPTO_SRV_IPS=("$FTP_IP" "$TELNET_IP" "$MAIL_IP" "$SNMP_IP" "$LDAP_IP"
 # Debian's own interpreter: it sees the python3-* packages (pyftpdlib,
 # aiosmtpd), whatever python3 comes first in PATH.
 readonly DEB_PYTHON=/usr/bin/python3
+# Health set: servers on fxa-srv (the PACS is the reference set's 10.10.2.5),
+# and the 802.1X authenticator (a Wi-Fi access point) in a namespace of its
+# own, made only for this set.
+readonly HL7_IP=10.10.2.40 FHIR_IP=10.10.2.41 RADIUS_IP=10.10.2.50
+readonly HEALTH_SRV_IPS=("$HL7_IP" "$FHIR_IP" "$RADIUS_IP")
+readonly NS_NAS=fxa-nas NAS_IP=10.10.0.2 NAS_MAC=02:00:0a:0a:00:02
+readonly DICOM_AET=INFUSIONGW1 PACS_AET=PACS_MAIN
 # The device's default ephemeral port range, restored after a fixed-port client.
 readonly DEV_PORT_RANGE="32768 60999"
 
@@ -79,6 +93,18 @@ readonly PLANTED_IMAP_USER=biomed-imap PLANTED_IMAP_PASS=imap-planted-Nc5t1
 readonly PLANTED_SMTP_USER=biomed-smtp PLANTED_SMTP_PASS=smtp-planted-Rw5e7
 readonly PLANTED_TELNET_USER=biomed PLANTED_TELNET_PASS=telnet-planted-Lp3x4
 
+# Planted patient data and secrets of the health set (fictitious, listed in
+# README.md): the tests assert that none of them appears in any output.
+readonly PLANTED_PATIENT_NAME='PLANTED^PATIENT^NAME' PLANTED_PATIENT_ID=PLANTED-ID-0042
+readonly PLANTED_STUDY='planted study'
+readonly PLANTED_MRN=PLANTED-MRN-7781 PLANTED_HL7_NAME='PLANTEDSURNAME^PLANTEDGIVEN'
+readonly PLANTED_OBX=planted-result-5.5
+readonly PLANTED_FHIR_FAMILY=PLANTEDFHIRFAMILY PLANTED_FHIR_GIVEN=PLANTEDFHIRGIVEN
+readonly PLANTED_FHIR_VALUE=planted-fhir-value-140
+readonly PLANTED_RADIUS_SECRET=radius-planted-secret PLANTED_EAP_PASS=eap-planted-password
+readonly PLANTED_WIFI_MD5_PASS=eap-planted-wifi-md5
+readonly EAP_USER=infusion-gw-1
+
 # Captures in the order they are made; reference.pcap merges them all.
 readonly CAPTURES=(dns tls12 tls13 tls10 tls-client13-server10 http http-basic-auth
     undeclared inbound-public internet-outbound internet-undeclared)
@@ -86,6 +112,12 @@ readonly CAPTURES=(dns tls12 tls13 tls10 tls-client13-server10 http http-basic-a
 readonly CRYPTO_CAPTURES=(tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 cert-sha1
     cert-selfsigned cert-expired http-basic-auth-nondefault ftp-login ftp-refused snmp-public
     snmp-nondefault ldap-bind pop3-login imap-login smtp-auth telnet-login)
+# The health set: real implementations, Ethernet (health.pcap merges them),
+# then crafted 802.11 frames, radiotap (wifi.pcap merges them: one pcap file
+# holds one link type).
+readonly HEALTH_CAPTURES=(dicom-store dicom-echo dicom-tls hl7-mllp fhir-http radius-eap-md5
+    radius-peap)
+readonly WIFI_CAPTURES=(wifi-beacons wifi-open-assoc wifi-psk-assoc wifi-eap-md5)
 
 WORK=
 CREATED_NS=()
@@ -95,6 +127,9 @@ CAP_PID=
 
 log() { printf '[make-captures] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+# True when set $1 (reference, crypto, health) is to be made.
+want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
 
 # Kills what this script started (by pid), then deletes its namespaces, which
 # also deletes every veth and the bridge inside them.
@@ -127,14 +162,14 @@ check_environment() {
         pkg=${entry#*:}
         command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
     done
-    if [[ $ONLY != crypto ]]; then
+    if want reference; then
         for entry in dig:bind9-dnsutils dnsmasq:dnsmasq-base; do
             tool=${entry%%:*}
             pkg=${entry#*:}
             command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
         done
     fi
-    if [[ $ONLY != reference ]]; then
+    if want crypto; then
         for entry in gnutls-serv:gnutls-bin gnutls-cli:gnutls-bin slapd:slapd slapadd:slapd \
             ldapsearch:ldap-utils dovecot:dovecot-core snmpd:snmpd snmpget:snmp \
             telnet:telnet expect:expect inetutils-inetd:inetutils-inetd \
@@ -145,6 +180,23 @@ check_environment() {
             command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
         done
         for entry in pyftpdlib:python3-pyftpdlib aiosmtpd:python3-aiosmtpd; do
+            tool=${entry%%:*}
+            pkg=${entry#*:}
+            "$DEB_PYTHON" -c "import $tool" >/dev/null 2>&1 ||
+                missing+=("python module $tool (Debian package $pkg)")
+        done
+    fi
+    if want health; then
+        for entry in storescu:dcmtk storescp:dcmtk echoscu:dcmtk dump2dcm:dcmtk \
+            mllp_send:python3-hl7 freeradius:freeradius eapol_test:eapoltest \
+            "$DEB_PYTHON":python3; do
+            tool=${entry%%:*}
+            pkg=${entry#*:}
+            command -v "$tool" >/dev/null 2>&1 || missing+=("$tool (Debian package $pkg)")
+        done
+        [[ -d /etc/freeradius/3.0 ]] ||
+            missing+=("/etc/freeradius/3.0 (Debian package freeradius-config)")
+        for entry in hl7:python3-hl7 scapy:python3-scapy; do
             tool=${entry%%:*}
             pkg=${entry#*:}
             "$DEB_PYTHON" -c "import $tool" >/dev/null 2>&1 ||
@@ -280,8 +332,13 @@ build_topology() {
     for ns in "$PACS_IP" "$WEB_IP" "$OTHER_IP" "$DNS_IP"; do
         ip -n "$NS_SRV" addr add "$ns/16" dev eth0
     done
-    if [[ $ONLY != reference ]]; then
+    if want crypto; then
         for ns in "${CRYPTO_SRV_IPS[@]}"; do
+            ip -n "$NS_SRV" addr add "$ns/16" dev eth0
+        done
+    fi
+    if want health; then
+        for ns in "${HEALTH_SRV_IPS[@]}"; do
             ip -n "$NS_SRV" addr add "$ns/16" dev eth0
         done
     fi
@@ -306,6 +363,9 @@ flush_neighbours() {
     for ns in "$NS_DEV" "$NS_SRV" "$NS_RTR" "$NS_INET"; do
         ip -n "$ns" neigh flush all
     done
+    if [[ -e /run/netns/$NS_NAS ]]; then
+        ip -n "$NS_NAS" neigh flush all
+    fi
 }
 
 # ---------------------------------------------------------------- certificates
@@ -418,11 +478,13 @@ ensure_crypto_certs() {
 
 # ---------------------------------------------------------------- capture
 
+# Starts tcpdump for capture $1 on the device's interface, or on interface
+# $3 of namespace $2 (the health set's RADIUS captures: the server's port).
 start_capture() {
-    local name=$1 i
+    local name=$1 ns=${2:-$NS_DEV} iface=${3:-eth0}
     flush_neighbours
-    ip netns exec "$NS_DEV" tcpdump -i eth0 -nn -U --immediate-mode -s 0 -Z root -w "$WORK/$name.pcap" \
-        </dev/null >"$WORK/$name.tcpdump.log" 2>&1 &
+    ip netns exec "$ns" tcpdump -i "$iface" -nn -U --immediate-mode -s 0 -Z root \
+        -w "$WORK/$name.pcap" </dev/null >"$WORK/$name.tcpdump.log" 2>&1 &
     CAP_PID=$!
     wait_for_text "$WORK/$name.tcpdump.log" "listening on" 10 ||
         die "tcpdump did not start: $(cat "$WORK/$name.tcpdump.log")"
@@ -1066,22 +1128,28 @@ check_offered() {
 
 # ---------------------------------------------------------------- crypto checks
 
-# Number of packets of capture $1 that match display filter $2.
+# Number of packets of capture $1 that match display filter $2 (then more
+# tshark options, e.g. -d tcp.port==11112,dicom).
 tshark_count() {
-    tshark -r "$OUT/$1.pcap" -Y "$2" 2>/dev/null | wc -l
+    local name=$1 filter=$2
+    shift 2
+    tshark -r "$OUT/$name.pcap" "$@" -Y "$filter" 2>/dev/null | wc -l
 }
 
-# Capture $1 must hold at least one packet matching $2 ($3 says what).
+# Capture $1 must hold at least one packet matching $2 ($3 says what; then
+# more tshark options).
 check_has() {
     local name=$1 filter=$2 what=$3
-    (($(tshark_count "$name" "$filter") > 0)) || die "$name: no $what ($filter)"
+    shift 3
+    (($(tshark_count "$name" "$filter" "$@") > 0)) || die "$name: no $what ($filter)"
     log "$name.pcap: $what (checked)"
 }
 
 # Capture $1 must hold no packet matching $2.
 check_lacks() {
     local name=$1 filter=$2 what=$3
-    (($(tshark_count "$name" "$filter") == 0)) || die "$name: unexpected $what ($filter)"
+    shift 3
+    (($(tshark_count "$name" "$filter" "$@") == 0)) || die "$name: unexpected $what ($filter)"
     log "$name.pcap: no $what (checked)"
 }
 
@@ -1162,14 +1230,477 @@ check_crypto_set() {
 }
 
 
+# ---------------------------------------------------------------- health set
+
+# The health set's certificates (test-only, see certs/README.md): the PACS's
+# DICOM TLS server and the RADIUS server's EAP (PEAP) certificate, both
+# sound (RSA 2048, SHA-256, test CA, 390 days).
+ensure_health_certs() {
+    if crypto_cert_stale pacs; then
+        log "generating test-only certificate pacs"
+        make_leaf pacs pacs.hopital.example
+    fi
+    if crypto_cert_stale radius; then
+        log "generating test-only certificate radius"
+        make_leaf radius radius.hopital.example
+    fi
+}
+
+# The Wi-Fi access point that relays 802.1X to RADIUS (eapol_test plays both
+# the supplicant and this authenticator): a namespace of its own on the
+# switch, made only now so that it never exists during the other sets.
+add_nas() {
+    add_ns "$NS_NAS"
+    add_veth p-nas 02:00:00:00:ff:04 "$NS_SW" eth0 "$NAS_MAC" "$NS_NAS"
+    ip -n "$NS_SW" link set p-nas master br0
+    ip -n "$NS_NAS" addr add "$NAS_IP/16" dev eth0
+}
+
+# The planted data set: a 4x4 Secondary Capture image written with dump2dcm
+# (dcmtk) from a text dump, with the planted patient name, id and study
+# description (fictitious, listed in README.md).
+write_dicom_dataset() {
+    local pixels
+    # A 4x4 grey ramp: 00\10\20...\f0.
+    pixels=$(printf "%02x\\\\" 0 16 32 48 64 80 96 112 128 144 160 176 192 208 224 240)
+    pixels=${pixels%\\}
+    cat >"$WORK/sc.dump" <<DUMP
+(0008,0016) UI =SecondaryCaptureImageStorage
+(0008,0018) UI [1.2.826.0.1.3680043.2.1143.4242.1.1]
+(0008,0020) DA [20251124]
+(0008,0030) TM [080000]
+(0008,0050) SH [ACC-0042]
+(0008,0060) CS [OT]
+(0008,0064) CS [WSD]
+(0008,0070) LO [Acme Medical]
+(0008,1030) LO [$PLANTED_STUDY]
+(0010,0010) PN [$PLANTED_PATIENT_NAME]
+(0010,0020) LO [$PLANTED_PATIENT_ID]
+(0010,0030) DA [19700101]
+(0010,0040) CS [F]
+(0020,000d) UI [1.2.826.0.1.3680043.2.1143.4242.2]
+(0020,000e) UI [1.2.826.0.1.3680043.2.1143.4242.3]
+(0020,0010) SH [1]
+(0020,0011) IS [1]
+(0020,0013) IS [1]
+(0028,0002) US 1
+(0028,0004) CS [MONOCHROME2]
+(0028,0010) US 4
+(0028,0011) US 4
+(0028,0100) US 8
+(0028,0101) US 8
+(0028,0102) US 7
+(0028,0103) US 0
+(7fe0,0010) OB $pixels
+DUMP
+    dump2dcm --write-xfer-little "$WORK/sc.dump" "$WORK/sc.dcm" >"$WORK/dump2dcm.log" 2>&1 ||
+        die "dump2dcm failed: $(cat "$WORK/dump2dcm.log")"
+}
+
+# storescp (dcmtk) on the PACS, one port; $1 port, $2 log name, then options
+# (+tls ... for DICOM TLS). storescp has no bind address: it listens on every
+# address of fxa-srv. Received files go to $WORK/dicom-in-$1.
+# storescp looks the client's address up (for its log): as for telnetd, a
+# private resolv.conf (bind-mounted in the mount namespace of `ip netns
+# exec`, never on the host) makes that lookup fail at once on the loopback,
+# instead of a query towards the host's resolver through the router (an ARP
+# for the gateway in the capture and a 15 s wait).
+dicom_server() {
+    local port=$1 name=$2
+    shift 2
+    mkdir -p "$WORK/dicom-in-$port"
+    printf 'nameserver 127.0.0.1\n' >"$WORK/resolv.conf"
+    # shellcheck disable=SC2016 # $1 is sh -c's own argument
+    start_bg "$NS_SRV" "$name" sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+        sh "$WORK/resolv.conf" storescp -aet "$PACS_AET" -od "$WORK/dicom-in-$port" "$@" "$port"
+    wait_listen "$NS_SRV" tcp 0.0.0.0 "$port"
+}
+
+# A dcmtk client ($3 ...) from the device's fixed source port $1 ($2: what).
+dicom_client() {
+    local cport=$1 what=$2
+    shift 2
+    dev_exec_from_port "$cport" "$@" >"$WORK/$what.out" 2>&1 ||
+        die "$what failed: $(tail -n 5 "$WORK/$what.out")"
+}
+
+scenario_dicom() {
+    local pid
+    write_dicom_dataset
+    dicom_server 11112 storescp
+    pid=$LAST_PID
+
+    # C-STORE of the planted image in clear.
+    start_capture dicom-store
+    dicom_client 42112 storescu storescu -aet "$DICOM_AET" -aec "$PACS_AET" "$PACS_IP" 11112 \
+        "$WORK/sc.dcm"
+    stop_capture dicom-store
+    compgen -G "$WORK/dicom-in-11112/*" >/dev/null || die "storescp received no image"
+
+    # Verification only (C-ECHO): an association without any data set.
+    start_capture dicom-echo
+    dicom_client 42113 echoscu echoscu -aet "$DICOM_AET" -aec "$PACS_AET" "$PACS_IP" 11112
+    stop_capture dicom-echo
+    stop_bg "$pid"
+
+    # The same C-STORE over DICOM TLS (port 2762, dcmtk's default BCP 195
+    # profile). The device authenticates the PACS with the test CA and
+    # presents no certificate of its own (+tla), so the PACS does not ask
+    # for one (-ic).
+    dicom_server 2762 storescp-tls +tls "$CERTS/pacs.key" "$CERTS/pacs.crt" -ic
+    pid=$LAST_PID
+    start_capture dicom-tls
+    dicom_client 42762 storescu-tls storescu +tla +cf "$CERTS/test-ca.crt" \
+        -aet "$DICOM_AET" -aec "$PACS_AET" "$PACS_IP" 2762 "$WORK/sc.dcm"
+    stop_capture dicom-tls
+    compgen -G "$WORK/dicom-in-2762/*" >/dev/null || die "storescp (TLS) received no image"
+    stop_bg "$pid"
+}
+
+# HL7 v2 over MLLP with python3-hl7 (Debian): its `mllp_send` sends each
+# message of a file and waits for the answer; the receiver is python-hl7's
+# asyncio MLLP server (hl7.mllp), answering every message with an ACK
+# (MSA|AA) that python-hl7 builds (Message.create_ack).
+scenario_hl7() {
+    local pid sb=$'\x0b' eb=$'\x1c' cr=$'\r' now
+    now=$(date -u +%Y%m%d%H%M%S)
+    cat >"$WORK/hl7-receiver.py" <<'PY'
+import asyncio, sys
+from hl7.mllp import start_hl7_server
+
+host, port = sys.argv[1], int(sys.argv[2])
+count = 0
+
+async def session(reader, writer):
+    global count
+    try:
+        while not writer.is_closing():
+            message = await reader.readmessage()
+            count += 1
+            writer.writemessage(message.create_ack("AA", message_id="ACK%05d" % count,
+                                                   application="HL7ENGINE",
+                                                   facility="HOPITAL"))
+            await writer.drain()
+    except asyncio.IncompleteReadError:
+        pass  # the sender closed the connection
+    finally:
+        writer.close()
+
+async def main():
+    server = await start_hl7_server(session, host, port)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(main())
+PY
+    # Two messages, segments ended by CR, each framed <SB>...<EB><CR> as
+    # mllp_send reads them. Planted PID-3, PID-5 and OBX-5 (README.md).
+    {
+        printf '%s' "$sb"
+        printf '%s\r' "MSH|^~\\&|INFUSIONGW|REA4|HL7ENGINE|HOPITAL|$now||ADT^A01^ADT_A01|MSG00001|P|2.5.1" \
+            "EVN|A01|$now" \
+            "PID|1||$PLANTED_MRN^^^HOPITAL^MR||$PLANTED_HL7_NAME||19700101|F" \
+            'PV1|1|I|REA^4^1'
+        printf '%s%s' "$eb" "$cr"
+        printf '%s' "$sb"
+        printf '%s\r' "MSH|^~\\&|INFUSIONGW|REA4|HL7ENGINE|HOPITAL|$now||ORU^R01^ORU_R01|MSG00002|P|2.5.1" \
+            "PID|1||$PLANTED_MRN^^^HOPITAL^MR||$PLANTED_HL7_NAME||19700101|F" \
+            'OBR|1||ORD0042|2951-2^Sodium^LN' \
+            "OBX|1|ST|2951-2^Sodium^LN||$PLANTED_OBX|mmol/L|||||F"
+        printf '%s%s' "$eb" "$cr"
+    } >"$WORK/hl7-messages.mllp"
+    start_bg "$NS_SRV" hl7-receiver "$DEB_PYTHON" "$WORK/hl7-receiver.py" "$HL7_IP" 2575
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$HL7_IP" 2575
+    start_capture hl7-mllp
+    dev_exec_from_port 42575 mllp_send --port 2575 --file "$WORK/hl7-messages.mllp" "$HL7_IP" \
+        >"$WORK/mllp_send.out" 2>&1 || die "mllp_send failed: $(tail -n 3 "$WORK/mllp_send.out")"
+    stop_capture hl7-mllp
+    stop_bg "$pid"
+    (($(grep -c 'MSA|AA' "$WORK/mllp_send.out") == 2)) ||
+        die "hl7: expected two ACKs (MSA|AA), got: $(tr '\r' '\n' <"$WORK/mllp_send.out" |
+            grep -E '^(MSH|MSA)' | head -4)"
+}
+
+# A minimal FHIR R4 responder (python3 http.server, documented in README.md):
+# GET /fhir/Patient?identifier=X answers a searchset Bundle with one planted
+# Patient, POST /fhir/Observation answers 201 with the stored Observation.
+# HTTP/1.1 with Content-Length (the client reuses its connection).
+scenario_fhir() {
+    local pid url=http://fhir.hopital.example:8080/fhir
+    cat >"$WORK/fhir-stub.py" <<'PY'
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+host, port = sys.argv[1], int(sys.argv[2])
+family, given = os.environ["FXA_FAMILY"], os.environ["FXA_GIVEN"]
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self):
+        return "fhir-stub/1 (TEST ONLY)"
+
+    def send_json(self, code, body, location=None):
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/fhir+json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        if location:
+            self.send_header("Location", location)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        ident = parse_qs(url.query).get("identifier", [""])[0]
+        if url.path != "/fhir/Patient" or not ident:
+            self.send_json(404, {"resourceType": "OperationOutcome"})
+            return
+        patient = {"resourceType": "Patient", "id": "pat-1",
+                   "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.7", "value": ident}],
+                   "name": [{"family": family, "given": [given]}],
+                   "gender": "female", "birthDate": "1970-01-01"}
+        self.send_json(200, {"resourceType": "Bundle", "type": "searchset", "total": 1,
+                             "entry": [{"fullUrl": "http://fhir.hopital.example:8080/fhir/Patient/pat-1",
+                                        "resource": patient, "search": {"mode": "match"}}]})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        if self.path != "/fhir/Observation" or body.get("resourceType") != "Observation":
+            self.send_json(400, {"resourceType": "OperationOutcome"})
+            return
+        body["id"] = "obs-1"
+        body["meta"] = {"versionId": "1"}
+        self.send_json(201, body, "http://fhir.hopital.example:8080/fhir/Observation/obs-1/_history/1")
+
+    def log_message(self, *args):
+        pass  # the requests carry the planted patient data: no log
+
+HTTPServer((host, port), Handler).serve_forever()
+PY
+    printf '%s' '{"resourceType":"Observation","status":"final",' \
+        '"code":{"coding":[{"system":"http://loinc.org","code":"2951-2","display":"Sodium"}]},' \
+        '"subject":{"reference":"Patient/pat-1","identifier":{"value":"'"$PLANTED_PATIENT_ID"'"}},' \
+        '"effectiveDateTime":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'",' \
+        '"valueString":"'"$PLANTED_FHIR_VALUE"'"}' >"$WORK/observation.json"
+    start_bg "$NS_SRV" fhir-stub env FXA_FAMILY="$PLANTED_FHIR_FAMILY" \
+        FXA_GIVEN="$PLANTED_FHIR_GIVEN" "$DEB_PYTHON" "$WORK/fhir-stub.py" "$FHIR_IP" 8080
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" tcp "$FHIR_IP" 8080
+    start_capture fhir-http
+    # One connection for both requests (curl reuses it across --next when the
+    # local port options are the same).
+    ip netns exec "$NS_DEV" curl -sS --fail --max-time 10 --local-port 42080-42081 \
+        --resolve "fhir.hopital.example:8080:$FHIR_IP" -H 'Accept: application/fhir+json' \
+        -o "$WORK/fhir-get.out" "$url/Patient?identifier=$PLANTED_PATIENT_ID" \
+        --next -sS --fail --max-time 10 --local-port 42080-42081 \
+        --resolve "fhir.hopital.example:8080:$FHIR_IP" -H 'Accept: application/fhir+json' \
+        -H 'Content-Type: application/fhir+json' --data-binary "@$WORK/observation.json" \
+        -o "$WORK/fhir-post.out" "$url/Observation" >"$WORK/curl-fhir.log" 2>&1 ||
+        die "curl (FHIR) failed: $(cat "$WORK/curl-fhir.log")"
+    stop_capture fhir-http
+    stop_bg "$pid"
+    grep -q '"type":"searchset"' "$WORK/fhir-get.out" || die "FHIR search answered no Bundle"
+    grep -q '"id":"obs-1"' "$WORK/fhir-post.out" || die "FHIR create answered no Observation"
+}
+
+# freeradius (Debian's configuration, copied and trimmed in $WORK): one
+# client (the access point, planted shared secret), one user (planted
+# password), EAP with PEAP as the default type (MD5 still allowed, as on
+# many servers), the test CA's radius certificate, no privilege drop (the
+# copied files are root's), logs in $WORK.
+write_radius_config() {
+    local dir=$WORK/raddb
+    cp -a /etc/freeradius/3.0 "$dir"
+    mkdir -p "$WORK/radlog" "$WORK/radrun"
+    sed -i -e 's/^\(\s*\)\(user\|group\) = freerad/\1#\2 = freerad/' \
+        -e "s|^logdir = .*|logdir = $WORK/radlog|" -e "s|^run_dir = .*|run_dir = $WORK/radrun|" \
+        -e "s|^raddbdir = .*|raddbdir = $dir|" "$dir/radiusd.conf"
+    sed -i -e '0,/default_eap_type = md5/s//default_eap_type = peap/' \
+        -e "s|^\(\s*\)private_key_file = .*|\1private_key_file = $CERTS/radius.key|" \
+        -e "s|^\(\s*\)certificate_file = .*|\1certificate_file = $CERTS/radius.crt|" \
+        -e "s|^\(\s*\)ca_file = .*|\1ca_file = $CERTS/test-ca.crt|" \
+        "$dir/mods-available/eap"
+    {
+        printf 'client wifi-ap-rea4 {\n\tipaddr = %s\n\tsecret = %s\n' "$NAS_IP" \
+            "$PLANTED_RADIUS_SECRET"
+        printf '\tshortname = wifi-ap-rea4\n\trequire_message_authenticator = yes\n}\n'
+    } >"$dir/clients.conf"
+    {
+        printf '"%s"\tCleartext-Password := "%s"\n\n' "$EAP_USER" "$PLANTED_EAP_PASS"
+        cat /etc/freeradius/3.0/mods-config/files/authorize
+    } >"$dir/mods-config/files/authorize"
+    # Only the RADIUS address, authentication only: the stock site also
+    # listens on IPv6 (disabled here) and on accounting ports.
+    rm -f "$dir/sites-enabled/default"
+    cat >"$dir/sites-enabled/default" <<CONF
+server default {
+	listen {
+		type = auth
+		ipaddr = $RADIUS_IP
+		port = 1812
+	}
+	authorize {
+		preprocess
+		eap {
+			ok = return
+		}
+		files
+	}
+	authenticate {
+		eap
+	}
+	post-auth {
+		Post-Auth-Type REJECT {
+			attr_filter.access_reject
+			eap
+			remove_reply_message_if_eap
+		}
+	}
+}
+CONF
+    chmod -R go-rwx "$dir"
+}
+
+# eapol_test (wpa_supplicant's test tool, Debian eapoltest) from the access
+# point's namespace: the EAP peer of the device and the RADIUS client in one,
+# Calling-Station-Id = the device's MAC. $1 capture, $2 source port, $3 its
+# network block; -n: EAP-MD5 derives no key.
+radius_exchange() {
+    local name=$1 cport=$2 network=$3 rc=0
+    shift 3
+    printf 'network={\n%s\n}\n' "$network" >"$WORK/$name.conf"
+    chmod 600 "$WORK/$name.conf"
+    start_capture "$name" "$NS_SRV" eth0
+    ip netns exec "$NS_NAS" sysctl -qw net.ipv4.ip_local_port_range="$cport $cport"
+    ip netns exec "$NS_NAS" eapol_test -c "$WORK/$name.conf" -a "$RADIUS_IP" -p 1812 \
+        -s "$PLANTED_RADIUS_SECRET" -A "$NAS_IP" -M "$DEV_MAC" -t 10 -r 0 "$@" \
+        >"$WORK/$name.eapol_test.log" 2>&1 || rc=$?
+    ip netns exec "$NS_NAS" sysctl -qw net.ipv4.ip_local_port_range="$DEV_PORT_RANGE"
+    # The log holds the secrets: only its verdict is shown.
+    if ((rc != 0)) || [[ $(tail -n 1 "$WORK/$name.eapol_test.log") != SUCCESS ]]; then
+        die "eapol_test ($name) failed (exit $rc, last line: $(tail -n 1 \
+            "$WORK/$name.eapol_test.log" | cut -c1-60)); see freeradius -X by hand"
+    fi
+    stop_capture "$name"
+}
+
+scenario_radius() {
+    local pid
+    write_radius_config
+    start_bg "$NS_SRV" freeradius freeradius -f -l stdout -d "$WORK/raddb"
+    pid=$LAST_PID
+    wait_listen "$NS_SRV" udp "$RADIUS_IP" 1812
+    # EAP-MD5: the server proposes PEAP, the device answers NAK (MD5), then
+    # MD5-Challenge and the MD5 response: no TLS tunnel.
+    radius_exchange radius-eap-md5 42812 \
+        "$(printf '\tkey_mgmt=IEEE8021X\n\teap=MD5\n\teapol_flags=0\n\tidentity="%s"\n\tpassword="%s"' \
+            "$EAP_USER" "$PLANTED_EAP_PASS")" -n
+    # PEAP with MSCHAPv2 inside the tunnel; the outer identity is anonymous.
+    radius_exchange radius-peap 42813 \
+        "$(printf '\tkey_mgmt=WPA-EAP\n\teap=PEAP\n\tidentity="%s"\n\tanonymous_identity="anonymous"\n\tpassword="%s"\n\tca_cert="%s"\n\tphase1="peapver=0"\n\tphase2="auth=MSCHAPV2"' \
+            "$EAP_USER" "$PLANTED_EAP_PASS" "$CERTS/test-ca.crt")"
+    stop_bg "$pid"
+}
+
+# Crafted 802.11 frames (no radio here): tools/craft-wifi.py with Debian's
+# python3-scapy writes the wifi-*.pcap files (radiotap).
+scenario_wifi() {
+    FXA_EAP_MD5_PASSWORD=$PLANTED_WIFI_MD5_PASS "$DEB_PYTHON" "$HERE/tools/craft-wifi.py" \
+        "$OUT" >"$WORK/craft-wifi.out" 2>&1 ||
+        die "craft-wifi.py failed: $(tail -n 3 "$WORK/craft-wifi.out")"
+    sed 's/^/    /' "$WORK/craft-wifi.out" >&2
+}
+
+check_health_set() {
+    local c size d=(-d 'tcp.port==11112,dicom') t=(-d 'tcp.port==2762,tls')
+    for c in "${HEALTH_CAPTURES[@]}" health "${WIFI_CAPTURES[@]}" wifi; do
+        size=$(stat -c %s "$OUT/$c.pcap")
+        ((size < 102400)) || die "$c.pcap is $size bytes (at most 100 KB)"
+    done
+    if ! command -v tshark >/dev/null 2>&1; then
+        log "tshark absent: health captures not checked"
+        return 0
+    fi
+    check_has dicom-store 'dicom.pdu.type == 2' "A-ASSOCIATE-AC" "${d[@]}"
+    check_has dicom-store 'dicom.pdu.type == 4' "P-DATA-TF" "${d[@]}"
+    check_has dicom-store "frame contains \"$PLANTED_PATIENT_NAME\"" \
+        "planted patient name in clear"
+    check_has dicom-store 'dicom.pdu.type == 6' "A-RELEASE-RP" "${d[@]}"
+    check_has dicom-echo 'dicom.pdu.type == 4' "P-DATA-TF (C-ECHO)" "${d[@]}"
+    check_lacks dicom-echo "frame contains \"$PLANTED_PATIENT_ID\"" "patient data"
+    check_has dicom-tls 'tls.handshake.type == 2' "ServerHello" "${t[@]}"
+    check_has dicom-tls 'tls.app_data' "TLS application data" "${t[@]}"
+    check_lacks dicom-tls "frame contains \"$PLANTED_PATIENT_ID\"" "patient data in clear"
+    check_lacks dicom-tls 'dicom' "DICOM PDU in clear" -d tcp.port==2762,dicom
+    log "dicom-tls.pcap: ServerHello $(tshark -r "$OUT/dicom-tls.pcap" "${t[@]}" \
+        -Y 'tls.handshake.type == 2' -T fields -e tls.handshake.extensions.supported_version \
+        -e tls.handshake.version -e tls.handshake.ciphersuite 2>/dev/null | head -n 1 | tr '\t' ' ')"
+    check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"ADT^A01\"" "ADT^A01"
+    check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"ORU^R01\"" "ORU^R01"
+    check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"$PLANTED_MRN\"" "planted PID-3"
+    (($(tshark_count hl7-mllp 'tcp.srcport == 2575 && frame contains "MSA|AA"') == 2)) ||
+        die "hl7-mllp: expected two MSA|AA answers"
+    log "hl7-mllp.pcap: two MSA|AA answers (checked)"
+    check_has fhir-http 'http.request.method == "GET" && http.request.uri contains "/fhir/Patient"' \
+        "FHIR search" -d tcp.port==8080,http
+    check_has fhir-http 'http.request.method == "POST" && http.content_type contains "fhir+json"' \
+        "FHIR create" -d tcp.port==8080,http
+    check_has fhir-http 'http.response.code == 200' "200 answer" -d tcp.port==8080,http
+    check_has fhir-http 'http.response.code == 201' "201 answer" -d tcp.port==8080,http
+    (($(tshark_count fhir-http 'tcp.flags.syn == 1 && tcp.flags.ack == 0') == 1)) ||
+        die "fhir-http: both requests must share one connection"
+    for c in radius-eap-md5 radius-peap; do
+        check_has "$c" 'radius.code == 1 && radius.Calling_Station_Id == "02-00-0A-0A-01-14"' \
+            "Access-Request with the device's Calling-Station-Id"
+        check_has "$c" 'radius.code == 2' "Access-Accept"
+        check_lacks "$c" 'radius.code == 3' "Access-Reject"
+    done
+    check_has radius-eap-md5 'eap.code == 2 && eap.type == 4' "EAP-MD5 response"
+    check_has radius-peap 'eap.code == 2 && eap.type == 25' "PEAP response"
+    check_lacks radius-peap 'eap.type == 4' "EAP-MD5"
+    check_has wifi-beacons 'wlan.fc.type_subtype == 8' "beacons"
+    check_has wifi-psk-assoc 'wlan.fc.type_subtype == 1 && wlan.fixed.status_code == 0' \
+        "association response (success)"
+    check_has wifi-psk-assoc 'wlan_rsna_eapol.keydes.key_info == 0x030a' "4-way message 4"
+    check_has wifi-open-assoc 'dns && wlan.sa == 02:00:0a:0a:01:15' "DNS query over the air"
+    check_has wifi-eap-md5 'eap.code == 2 && eap.type == 4' "EAP-MD5 response"
+    check_lacks wifi '_ws.malformed' "malformed frame"
+}
+
+make_health_set() {
+    add_nas
+    scenario_dicom
+    scenario_hl7
+    scenario_fhir
+    scenario_radius
+    scenario_wifi
+
+    local files=() c
+    for c in "${HEALTH_CAPTURES[@]}"; do
+        files+=("$OUT/$c.pcap")
+    done
+    mergecap -F pcap -w "$OUT/health.pcap" "${files[@]}"
+    log "health.pcap: merged ${#files[@]} captures"
+    files=()
+    for c in "${WIFI_CAPTURES[@]}"; do
+        files+=("$OUT/$c.pcap")
+    done
+    mergecap -F pcap -w "$OUT/wifi.pcap" "${files[@]}"
+    log "wifi.pcap: merged ${#files[@]} crafted captures"
+    check_health_set
+}
+
 usage() {
     cat <<'USAGE'
-Usage: make-captures.sh [--only reference|crypto] [OUTPUT_DIR]   (as root)
+Usage: make-captures.sh [--only reference|crypto|health] [OUTPUT_DIR]   (as root)
 
 Regenerates the reference captures (reference set), the crypto captures
-(crypto set) or both (default) into OUTPUT_DIR (default: the script's
-directory, pcaps/). --only crypto leaves every file of the reference set
-untouched, and the other way round.
+(crypto set), the health and Wi-Fi captures (health set) or all three
+(default) into OUTPUT_DIR (default: the script's directory, pcaps/).
+--only SET leaves every file of the other sets untouched.
 USAGE
 }
 
@@ -1178,7 +1709,7 @@ parse_args() {
     while (($#)); do
         case $1 in
         --only)
-            (($# >= 2)) || die "--only needs a set: reference or crypto"
+            (($# >= 2)) || die "--only needs a set: reference, crypto or health"
             ONLY=$2
             shift 2
             ;;
@@ -1198,8 +1729,8 @@ parse_args() {
             ;;
         esac
     done
-    [[ $ONLY == all || $ONLY == reference || $ONLY == crypto ]] ||
-        die "--only: unknown set '$ONLY' (reference or crypto)"
+    [[ $ONLY == all || $ONLY == reference || $ONLY == crypto || $ONLY == health ]] ||
+        die "--only: unknown set '$ONLY' (reference, crypto or health)"
 }
 
 make_reference_set() {
@@ -1237,11 +1768,13 @@ main() {
     OUT=$(cd "$OUT" && pwd)
     WORK=$(mktemp -d /tmp/fxa-captures.XXXXXX)
     ensure_certs
-    [[ $ONLY == reference ]] || ensure_crypto_certs
+    want crypto && ensure_crypto_certs
+    want health && ensure_health_certs
     build_topology
 
-    [[ $ONLY == crypto ]] || make_reference_set
-    [[ $ONLY == reference ]] || make_crypto_set
+    want reference && make_reference_set
+    want crypto && make_crypto_set
+    want health && make_health_set
     log "done: captures in $OUT"
 }
 
