@@ -446,7 +446,8 @@ START_TEST(test_refuse_foreign_database)
     open_refused(app, false, "not a fluxaudit campaign database (application id 0x000004d2)");
 
     const char *versioned = tmp_path("versioned.db");
-    raw_exec(versioned, "PRAGMA user_version = 1; CREATE TABLE sessions (x); CREATE TABLE results (y)");
+    raw_exec(versioned,
+             "PRAGMA user_version = 1; CREATE TABLE sessions (x); CREATE TABLE results (y)");
     open_refused(versioned, false, "not a fluxaudit campaign database (user_version 1)");
 }
 END_TEST
