@@ -203,17 +203,22 @@ static void totals_merge(struct learn_totals *into, const struct learn_totals *f
     into->protection |= from->protection;
 }
 
-/* Copies an application name keeping printable ASCII only: nDPI's names
- * are, and the matrix refuses control characters in free text. */
+/* Copies an application name, or "" when it is not printable ASCII: nDPI's
+ * names always are, the matrix refuses control characters, and declaring a
+ * cleaned-up name would declare what was not seen. */
 static void copy_app(char *out, size_t len, const char *app)
 {
     size_t n = 0;
-    for (size_t i = 0; app[i] != '\0' && i < FACT_NAME_MAX && n + 1 < len; i++) {
+    out[0] = '\0';
+    for (size_t i = 0; app[i] != '\0' && i < FACT_NAME_MAX; i++) {
         unsigned char c = (unsigned char)app[i];
-        if (c >= 0x20 && c < 0x7f)
-            out[n++] = (char)c;
+        if (c < 0x20 || c >= 0x7f || n + 1 >= len) {
+            out[0] = '\0';
+            return;
+        }
+        out[n++] = (char)c;
+        out[n] = '\0';
     }
-    out[n] = '\0';
     if (strcmp(out, "Unknown") == 0) /* nDPI's name for nothing recognised */
         out[0] = '\0';
 }
