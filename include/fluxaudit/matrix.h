@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fluxaudit/diag.h"
 #include "fluxaudit/netaddr.h"
@@ -130,5 +131,71 @@ bool matrix_flow_has_port(const struct matrix_flow *flow, uint16_t port);
 
 const char *matrix_encryption_name(enum matrix_encryption encryption);
 const char *matrix_proto_name(enum matrix_proto proto);
+
+/* Imports the RFC 8520 MUD file at `mud_path` as the flows of every device
+ * of `inventory_path` (an ordinary fluxaudit-matrix/1 JSON file) whose
+ * "model" is the MUD's "model-name" (any case) or its "mud-url"; those
+ * devices keep their own flows and get the MUD's after them (docs/mud.md).
+ * Returns the model, or NULL with every error at its file:line:column in
+ * the file it comes from; constructs that cannot be imported exactly are
+ * warnings in `diag`. */
+struct matrix *matrix_load_mud(const char *mud_path, const char *inventory_path, struct diag *diag);
+
+/* ---- CSV matrices, conversion (src/matrix_csv.c; docs/matrix.md "CSV") ----
+ *
+ * A CSV matrix NAME.csv has one row per flow (columns device, id,
+ * description, from, to, proto, port, app, encryption, internet, window,
+ * waiver); its inventory NAME.inventory.csv one row per device or named host
+ * (device, kind, addresses, vendor, model, location); an optional
+ * NAME.site.csv holds key,value rows (site, timezone, internal). Errors are
+ * reported at the file, line and column of the offending cell in whichever
+ * of the three files holds it. */
+
+/* One CSV file held in memory; `text` NULL means the file is absent. */
+struct matrix_csv_input {
+    const char *name; /* used in diagnostics */
+    const char *text;
+    size_t len;
+};
+
+/* Loads the CSV matrix at `path` with its inventory (`inventory_path`, or
+ * NAME.inventory.csv beside `path` when NULL) and NAME.site.csv beside
+ * `path` if it exists. Returns the model, or NULL with every error of the
+ * three files appended to `diag`. */
+struct matrix *matrix_load_csv(const char *path, const char *inventory_path, struct diag *diag);
+
+/* Same, from buffers (`site` may be NULL). */
+struct matrix *matrix_parse_csv(const struct matrix_csv_input *matrix_csv,
+                                const struct matrix_csv_input *inventory,
+                                const struct matrix_csv_input *site, struct diag *diag);
+
+/* Loads a matrix by the extension of `path` (case-insensitive): ".csv" with
+ * matrix_load_csv, ".json" with matrix_load_json (an `inventory_path` is
+ * then an error), ".mud.json" is reserved for RFC 8520 MUD files. Anything
+ * else is refused. */
+struct matrix *matrix_load(const char *path, const char *inventory_path, struct diag *diag);
+
+/* Writes the model as fluxaudit-matrix/1 JSON: two-space indentation, keys
+ * in the order of docs/matrix.md, empty optional texts omitted, so that
+ * JSON -> model -> JSON is stable. Returns false with a message in `err` on
+ * a write error. */
+bool matrix_write_json(const struct matrix *matrix, FILE *out, char *err, size_t err_len);
+
+/* Writes the model as NAME.csv at `path` with NAME.inventory.csv and
+ * NAME.site.csv beside it (',' separator, RFC 4180 quoting, CRLF, UTF-8
+ * without BOM). Each file is written to a temporary name and renamed only
+ * when all three are complete. Returns false with a message in `err`. */
+bool matrix_write_csv(const struct matrix *matrix, const char *path, char *err, size_t err_len);
+
+/* Same, to three open streams (matrix rows, inventory, site settings). */
+bool matrix_write_csv_streams(const struct matrix *matrix, FILE *flows, FILE *inventory,
+                              FILE *site, char *err, size_t err_len);
+
+/* Appends a warning (diag_warning, never an error) at the flow's line and
+ * column in matrix->path for every smell of docs/matrix.md "Lint":
+ * overlapping flows, "any" peers, protocols or ports, Internet exposure
+ * without encryption, remote maintenance without a window, declared
+ * remote-access tools, health protocols in clear without a waiver. */
+void matrix_lint(const struct matrix *matrix, struct diag *diag);
 
 #endif
