@@ -20,25 +20,24 @@
 #include "fluxaudit/diag.h"
 #include "fluxaudit/matrix.h"
 
-#define LEARN_MAX_ADDRESSES 256   /* the matrix format's limit per device */
-#define LEARN_MAX_FLOWS 1024      /* the matrix format's limit per device */
-#define LEARN_MAX_HOSTS 4096      /* the matrix format's limit */
+#define LEARN_MAX_ADDRESSES 256 /* the matrix format's limit per device */
+#define LEARN_MAX_FLOWS 1024    /* the matrix format's limit per device */
 #define LEARN_DYNAMIC_PORT_MIN 32768
-#define LEARN_APPS_MAX 4          /* application names kept per service for its description */
-#define LEARN_HOST_PREFIX_MAX 16  /* bytes of the application part of a host name */
-#define LEARN_NAME_MAX 65         /* a matrix name is at most 64 bytes */
-#define LEARN_TEXT_MAX 512        /* a matrix free text is at most 512 bytes */
+#define LEARN_APPS_MAX 4         /* application names kept per service for its description */
+#define LEARN_HOST_PREFIX_MAX 16 /* bytes of the application part of a host name */
+#define LEARN_NAME_MAX 65        /* a matrix name is at most 64 bytes */
+#define LEARN_TEXT_MAX 512       /* a matrix free text is at most 512 bytes */
 
 /* Protection seen on at least one connection, one bit per kind. */
 enum {
     PROTECTION_CLEARTEXT = 1u << 0,
-    PROTECTION_OTHER = 1u << 1,     /* encrypted, but no matrix class (QUIC, WireGuard...) */
-    PROTECTION_TLS_OLD = 1u << 2,   /* SSL, TLS 1.0/1.1 or an unknown version number */
+    PROTECTION_OTHER = 1u << 1,   /* encrypted, but no matrix class (QUIC, WireGuard...) */
+    PROTECTION_TLS_OLD = 1u << 2, /* SSL, TLS 1.0/1.1 or an unknown version number */
     PROTECTION_TLS12 = 1u << 3,
     PROTECTION_TLS13 = 1u << 4,
-    PROTECTION_TLS_ANY = 1u << 5,   /* TLS without a ServerHello: version unknown */
+    PROTECTION_TLS_ANY = 1u << 5, /* TLS without a ServerHello: version unknown */
     PROTECTION_DTLS_OLD = 1u << 6,
-    PROTECTION_DTLS12 = 1u << 7,    /* DTLS 1.2 or 1.3 */
+    PROTECTION_DTLS12 = 1u << 7, /* DTLS 1.2 or 1.3 */
     PROTECTION_DTLS_ANY = 1u << 8,
     PROTECTION_SSH = 1u << 9,
     PROTECTION_IPSEC = 1u << 10,
@@ -46,7 +45,7 @@ enum {
     PROTECTION_KIND_COUNT = 12,
 };
 
-#define PROTECTION_WEAK                                                                           \
+#define PROTECTION_WEAK                                                                            \
     (PROTECTION_CLEARTEXT | PROTECTION_OTHER | PROTECTION_TLS_OLD | PROTECTION_DTLS_OLD)
 #define PROTECTION_TLS_FAMILY (PROTECTION_TLS12 | PROTECTION_TLS13 | PROTECTION_TLS_ANY)
 #define PROTECTION_DTLS_FAMILY (PROTECTION_DTLS12 | PROTECTION_DTLS_ANY)
@@ -62,11 +61,11 @@ struct learn_totals {
 
 /* One aggregate of observations. */
 struct learn_entry {
-    bool outbound;               /* the device initiated */
+    bool outbound; /* the device initiated */
     uint8_t ip_proto;
-    uint16_t port;               /* server port, 0 without ports */
-    bool peer_is_device;         /* the peer is one of the device's own addresses */
-    struct net_addr peer;        /* zero when peer_is_device */
+    uint16_t port;        /* server port, 0 without ports */
+    bool peer_is_device;  /* the peer is one of the device's own addresses */
+    struct net_addr peer; /* zero when peer_is_device */
     char app[FACT_NAME_MAX];
     struct learn_totals totals;
 };
@@ -84,8 +83,8 @@ struct learner {
     struct learn_entry *entries;
     size_t entry_count;
     size_t entry_capacity;
-    size_t *slots;               /* open addressing: entry index + 1, 0 when empty */
-    size_t slot_count;           /* a power of two, at least twice entry_count */
+    size_t *slots;     /* open addressing: entry index + 1, 0 when empty */
+    size_t slot_count; /* a power of two, at least twice entry_count */
     struct learn_stats stats;
 };
 
@@ -95,15 +94,15 @@ struct learn_service {
     uint8_t ip_proto;
     uint16_t port_low;
     uint16_t port_high;
-    bool dynamic;                /* a range of dynamic server ports */
-    size_t dynamic_ports;        /* distinct ports folded in the range */
+    bool dynamic;         /* a range of dynamic server ports */
+    size_t dynamic_ports; /* distinct ports folded in the range */
     bool peer_is_device;
     bool peer_public;
-    struct net_prefix peer;      /* a host prefix, or the network of a group */
-    size_t hosts;                /* peers folded in (1 unless grouped) */
+    struct net_prefix peer;                   /* a host prefix, or the network of a group */
+    size_t hosts;                             /* peers folded in (1 unless grouped) */
     char apps[LEARN_APPS_MAX][FACT_NAME_MAX]; /* distinct non-empty applications, sorted */
     size_t app_count;
-    bool apps_more;              /* more than LEARN_APPS_MAX distinct applications */
+    bool apps_more; /* more than LEARN_APPS_MAX distinct applications */
     struct learn_totals totals;
 };
 
@@ -210,7 +209,7 @@ static void copy_app(char *out, size_t len, const char *app)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; app[i] != '\0' && i < FACT_NAME_MAX; i++) {
+    for (size_t i = 0; i < FACT_NAME_MAX && app[i] != '\0'; i++) {
         unsigned char c = (unsigned char)app[i];
         if (c < 0x20 || c >= 0x7f || n + 1 >= len) {
             out[0] = '\0';
@@ -336,7 +335,7 @@ struct learner *learner_create(const struct learn_options *options,
                                                                     : LEARN_DEFAULT_DEVICE_NAME);
     learner->site = copy_string(options->site);
     learner->timezone = copy_string(options->timezone);
-    learner->group_min = options->subnet_group_min == 0 ? LEARN_DEFAULT_SUBNET_GROUP_MIN
+    learner->group_min = options->subnet_group_min == 0  ? LEARN_DEFAULT_SUBNET_GROUP_MIN
                          : options->subnet_group_min < 2 ? 2
                                                          : options->subnet_group_min;
     learner->group_internet = options->group_internet;
@@ -800,8 +799,7 @@ static const char *host_role_app(const struct learn_service *services, size_t co
     return "";
 }
 
-static void name_host(struct learn_host *host, const struct learn_service *services,
-                      size_t count)
+static void name_host(struct learn_host *host, const struct learn_service *services, size_t count)
 {
     char label[NET_ADDR_TEXT_MAX];
     address_label(&host->prefix.addr, label, sizeof(label));
@@ -1129,27 +1127,24 @@ static bool render(const struct learner *learner, struct text *text, char *err, 
         snprintf(err, err_len, "out of memory");
         return false;
     }
-    size_t host_count = 0;
-    struct learn_host *hosts = build_hosts(learner, services, count, &host_count);
-    bool ok = hosts != NULL;
-    if (!ok)
-        snprintf(err, err_len, "out of memory");
-    else if (count > LEARN_MAX_FLOWS)
+    /* Checked before naming hosts, which is quadratic in the flows. One
+     * flow names one host, so the hosts are within the limit too. */
+    if (count > LEARN_MAX_FLOWS) {
         snprintf(err, err_len,
                  "%zu flows learned, a matrix device has at most %d: group more peers "
                  "(a lower subnet_group_min) or learn from fewer captures",
                  count, LEARN_MAX_FLOWS);
-    else if (host_count > LEARN_MAX_HOSTS)
-        snprintf(err, err_len,
-                 "%zu hosts learned, a matrix has at most %d: group more peers", host_count,
-                 LEARN_MAX_HOSTS);
-    ok = ok && count <= LEARN_MAX_FLOWS && host_count <= LEARN_MAX_HOSTS;
-    if (ok) {
+        free(services);
+        return false;
+    }
+    size_t host_count = 0;
+    struct learn_host *hosts = build_hosts(learner, services, count, &host_count);
+    bool ok = hosts != NULL;
+    if (ok)
         write_document(text, learner, services, count, hosts, host_count);
-        if (text->failed) {
-            snprintf(err, err_len, "out of memory");
-            ok = false;
-        }
+    if (!ok || text->failed) {
+        snprintf(err, err_len, "out of memory");
+        ok = false;
     }
     free(hosts);
     free(services);
@@ -1167,8 +1162,8 @@ bool learner_write_json(const struct learner *learner, FILE *out, char *err, siz
     }
     struct text text = {0};
     bool ok = render(learner, &text, err, err_len) && draft_loads(&text, err, err_len);
-    if (ok && (fwrite(text.data, 1, text.len, out) != text.len || fflush(out) != 0 ||
-               ferror(out))) {
+    if (ok &&
+        (fwrite(text.data, 1, text.len, out) != text.len || fflush(out) != 0 || ferror(out))) {
         snprintf(err, err_len, "cannot write the draft matrix");
         ok = false;
     }

@@ -36,9 +36,9 @@ struct fx {
     struct learn_observation obs[MAX_OBS];
     uint16_t client_ports[MAX_OBS]; /* what the audit's struct flow gets */
     size_t count;
-    long time_rank;                 /* >= 0: the next observation's time slot, else `count` */
-    struct matrix *matrix;          /* the draft, loaded */
-    char *text;                     /* the draft, as written */
+    long time_rank;        /* >= 0: the next observation's time slot, else `count` */
+    struct matrix *matrix; /* the draft, loaded */
+    char *text;            /* the draft, as written */
 };
 
 static struct net_prefix prefix_of(const char *text)
@@ -73,9 +73,8 @@ static void fx_close(struct fx *fx)
 /* Observes one connection: `client`:`client_port` -> `server`:`port`. */
 static struct learn_observation *observe_full(struct fx *fx, bool device_is_client,
                                               const char *client, uint16_t client_port,
-                                              const char *server, uint8_t ip_proto,
-                                              uint16_t port, const char *app,
-                                              enum transport_security security,
+                                              const char *server, uint8_t ip_proto, uint16_t port,
+                                              const char *app, enum transport_security security,
                                               uint16_t tls_version)
 {
     ck_assert_uint_lt(fx->count, MAX_OBS);
@@ -312,9 +311,9 @@ static void assert_round_trip(const struct fx *fx)
     ck_assert_uint_eq(audit_device_count(audit), 1);
     const struct audit_device *d = audit_get_device(audit, 0);
     static const enum finding_code never[] = {
-        FINDING_FLOW_UNDECLARED,          FINDING_FLOW_INTERNET_UNDECLARED,
-        FINDING_SERVICE_UNDECLARED,       FINDING_ENCRYPTION_BELOW_DECLARED,
-        FINDING_FLOW_APP_MISMATCH,        FINDING_FLOW_NOT_OBSERVED,
+        FINDING_FLOW_UNDECLARED,    FINDING_FLOW_INTERNET_UNDECLARED,
+        FINDING_SERVICE_UNDECLARED, FINDING_ENCRYPTION_BELOW_DECLARED,
+        FINDING_FLOW_APP_MISMATCH,  FINDING_FLOW_NOT_OBSERVED,
     };
     for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
         ck_assert_msg(count_code(d, never[i]) == 0, "%zu %s findings against\n%s",
@@ -371,8 +370,10 @@ START_TEST(test_options_site_timezone_name_macs)
 {
     struct mac_addr mac;
     ck_assert(mac_addr_parse("02:00:0A:0A:01:14", &mac));
-    struct learn_options options = {.device_name = "ct-scanner-3", .site = "CH Exemple",
-                                    .timezone = "Europe/Paris", .device_macs = &mac,
+    struct learn_options options = {.device_name = "ct-scanner-3",
+                                    .site = "CH Exemple",
+                                    .timezone = "Europe/Paris",
+                                    .device_macs = &mac,
                                     .device_mac_count = 1};
     struct fx fx;
     fx_open_with(&fx, DEV, &options);
@@ -449,8 +450,8 @@ START_TEST(test_dynamic_server_ports_become_a_range)
     assert_flow_count(&fx, 5);
     assert_flow(&fx, "L001", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_TCP, "21",
                 "FTP_CONTROL", MATRIX_ENCRYPTION_NONE, false);
-    assert_flow(&fx, "L002", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_TCP, "30000",
-                NULL, MATRIX_ENCRYPTION_NONE, false);
+    assert_flow(&fx, "L002", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_TCP, "30000", NULL,
+                MATRIX_ENCRYPTION_NONE, false);
     assert_flow(&fx, "L003", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_TCP, "40001-40100",
                 "FTP_DATA", MATRIX_ENCRYPTION_NONE, false);
     assert_description_has(&fx, "L003", "learned: 4 connections, FTP_DATA");
@@ -458,8 +459,8 @@ START_TEST(test_dynamic_server_ports_become_a_range)
     assert_flow(&fx, "L004", "device", "host-10-10-2-10", MATRIX_PROTO_TCP, "50000", NULL,
                 MATRIX_ENCRYPTION_NONE, false);
     ck_assert_ptr_null(strstr(flow_by_id(&fx, "L004")->description, "dynamic"));
-    assert_flow(&fx, "L005", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_UDP, "33000",
-                NULL, MATRIX_ENCRYPTION_NONE, false);
+    assert_flow(&fx, "L005", "device", "ftp-control-10-10-2-9", MATRIX_PROTO_UDP, "33000", NULL,
+                MATRIX_ENCRYPTION_NONE, false);
     ck_assert_ptr_nonnull(strstr(fx.text, "\"port\": \"40001-40100\""));
     fx_close(&fx);
 }
@@ -476,8 +477,8 @@ START_TEST(test_inbound_dynamic_range)
     assert_flow_count(&fx, 2);
     assert_flow(&fx, "L001", "host-10-10-4-4", "device", MATRIX_PROTO_TCP, "135", "DCE_RPC",
                 MATRIX_ENCRYPTION_NONE, false);
-    assert_flow(&fx, "L002", "host-10-10-4-4", "device", MATRIX_PROTO_TCP, "49668-49670",
-                "DCE_RPC", MATRIX_ENCRYPTION_NONE, false);
+    assert_flow(&fx, "L002", "host-10-10-4-4", "device", MATRIX_PROTO_TCP, "49668-49670", "DCE_RPC",
+                MATRIX_ENCRYPTION_NONE, false);
     assert_description_has(&fx, "L002", "dynamic server ports (2 seen");
     fx_close(&fx);
 }
@@ -630,13 +631,21 @@ START_TEST(test_public_peers_not_grouped_by_default)
     out_conn(&fx, DEV, "198.51.100.2", IP_PROTO_TCP, 443, "TLS", SECURITY_TLS, TLS_VERSION_1_3);
     out_conn(&fx, DEV, "198.51.100.3", IP_PROTO_TCP, 443, "TLS", SECURITY_TLS, TLS_VERSION_1_3);
     in_conn(&fx, "203.0.113.9", DEV, IP_PROTO_TCP, 22, "SSH", SECURITY_SSH, 0);
+    /* Broadcast and multicast are outside the internal ranges: the audit
+     * calls them public, so does the draft. */
+    out_conn(&fx, DEV, "255.255.255.255", IP_PROTO_UDP, 67, "DHCP", SECURITY_CLEARTEXT, 0);
+    out_conn(&fx, DEV, "224.0.0.251", IP_PROTO_UDP, 5353, "MDNS", SECURITY_CLEARTEXT, 0);
     fx_learn_and_check(&fx);
-    assert_flow_count(&fx, 4);
+    assert_flow_count(&fx, 6);
     assert_flow(&fx, "L001", "device", "tls-198-51-100-1", MATRIX_PROTO_TCP, "443", "TLS",
                 MATRIX_ENCRYPTION_TLS13, true);
     assert_flow(&fx, "L003", "device", "tls-198-51-100-3", MATRIX_PROTO_TCP, "443", "TLS",
                 MATRIX_ENCRYPTION_TLS13, true);
-    assert_flow(&fx, "L004", "host-203-0-113-9", "device", MATRIX_PROTO_TCP, "22", "SSH",
+    assert_flow(&fx, "L004", "device", "dhcp-255-255-255-255", MATRIX_PROTO_UDP, "67", "DHCP",
+                MATRIX_ENCRYPTION_NONE, true);
+    assert_flow(&fx, "L005", "device", "mdns-224-0-0-251", MATRIX_PROTO_UDP, "5353", "MDNS",
+                MATRIX_ENCRYPTION_NONE, true);
+    assert_flow(&fx, "L006", "host-203-0-113-9", "device", MATRIX_PROTO_TCP, "22", "SSH",
                 MATRIX_ENCRYPTION_SSH, true);
     fx_close(&fx);
 }
@@ -677,8 +686,7 @@ static enum matrix_encryption learned_encryption(const struct seen *seen, size_t
     struct fx fx;
     fx_open(&fx, DEV);
     for (size_t i = 0; i < count; i++)
-        out_conn(&fx, DEV, "10.10.2.5", IP_PROTO_TCP, 443, "", seen[i].security,
-                 seen[i].version);
+        out_conn(&fx, DEV, "10.10.2.5", IP_PROTO_TCP, 443, "", seen[i].security, seen[i].version);
     fx_learn_and_check(&fx);
     assert_flow_count(&fx, 1);
     enum matrix_encryption encryption = device(&fx)->flows[0].encryption;
@@ -686,11 +694,11 @@ static enum matrix_encryption learned_encryption(const struct seen *seen, size_t
     return encryption;
 }
 
-#define ENC(expected, ...)                                                                        \
-    do {                                                                                          \
-        const struct seen list[] = {__VA_ARGS__};                                                 \
-        ck_assert_msg(learned_encryption(list, sizeof(list) / sizeof(list[0])) == (expected),   \
-                      "line %d: expected %s", __LINE__, matrix_encryption_name(expected));        \
+#define ENC(expected, ...)                                                                         \
+    do {                                                                                           \
+        const struct seen list[] = {__VA_ARGS__};                                                  \
+        ck_assert_msg(learned_encryption(list, sizeof(list) / sizeof(list[0])) == (expected),      \
+                      "line %d: expected %s", __LINE__, matrix_encryption_name(expected));         \
     } while (0)
 
 START_TEST(test_encryption_weakest_seen)
@@ -770,8 +778,8 @@ START_TEST(test_several_applications_declare_none)
                 MATRIX_ENCRYPTION_NONE, false);
     assert_flow(&fx, "L003", "device", "host-10-10-2-7", MATRIX_PROTO_TCP, "8080", NULL,
                 MATRIX_ENCRYPTION_NONE, false);
-    assert_flow(&fx, "L004", "device", "my-app-10-10-2-8", MATRIX_PROTO_TCP, "9000",
-                "My\"App", MATRIX_ENCRYPTION_NONE, false);
+    assert_flow(&fx, "L004", "device", "my-app-10-10-2-8", MATRIX_PROTO_TCP, "9000", "My\"App",
+                MATRIX_ENCRYPTION_NONE, false);
     assert_flow(&fx, "L005", "device", "my-app-10-10-2-8", MATRIX_PROTO_TCP, "9001", NULL,
                 MATRIX_ENCRYPTION_NONE, false);
     assert_flow(&fx, "L006", "device", "my-app-10-10-2-8", MATRIX_PROTO_TCP, "9002", NULL,
@@ -897,8 +905,8 @@ static char *read_golden(const char *name)
 
 START_TEST(test_stable_output_matches_golden)
 {
-    struct learn_options options = {.device_name = "ct-scanner-3", .site = "CH Exemple",
-                                    .timezone = "Europe/Paris"};
+    struct learn_options options = {
+        .device_name = "ct-scanner-3", .site = "CH Exemple", .timezone = "Europe/Paris"};
     struct fx a;
     fx_open_with(&a, DEV, &options);
     add_mixed(&a, 1);
@@ -915,8 +923,13 @@ START_TEST(test_stable_output_matches_golden)
     ck_assert_ptr_nonnull(again);
     ck_assert_msg(strcmp(again, a.text) == 0, "a second write differs");
     free(again);
-    if (getenv("LEARN_WRITE_GOLDEN") != NULL)
-        fputs(a.text, stdout);
+    const char *rewrite = getenv("LEARN_WRITE_GOLDEN"); /* a path: rewrite the golden file */
+    if (rewrite != NULL && rewrite[0] != '\0') {
+        FILE *f = fopen(rewrite, "wb");
+        ck_assert_msg(f != NULL, "cannot write %s", rewrite);
+        fputs(a.text, f);
+        fclose(f);
+    }
     char *golden = read_golden("mixed.json");
     if (strcmp(golden, a.text) != 0)
         fprintf(stderr, "draft:\n%s", a.text);
