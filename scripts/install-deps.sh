@@ -5,10 +5,11 @@
 # Runs apt-get as root (through sudo when not root). Nothing is downloaded
 # from anywhere but the distribution's package archive.
 set -euo pipefail
-packages=(gcc meson ninja-build pkg-config libpcap-dev libndpi-dev libcjson-dev libgnutls28-dev)
+packages=(gcc meson ninja-build pkg-config libpcap-dev libndpi-dev libcjson-dev libgnutls28-dev
+          libsqlite3-dev libmicrohttpd-dev libcrypt-dev libcsv-dev)
 if [ "${1:-}" = "--test" ]; then
     packages+=(check python3 python3-jsonschema tcpreplay iproute2 procps clang libclang-rt-14-dev
-               clang-tidy cppcheck libndpi-bin)
+               clang-tidy cppcheck libndpi-bin curl openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "fluxaudit/pipeline.h"
 #include "fluxaudit/report.h"
 #include "fluxaudit/rules.h"
+#include "fluxaudit/store.h"
+#include "fluxaudit/web.h"
 
 #define EXIT_CONFORM 0
 #define EXIT_FINDINGS 1
@@ -72,6 +75,15 @@ struct options {
     bool fail_never;
     enum severity fail_on;
     size_t max_flows;
+    const char *db_path;        /* campaign database */
+    size_t retention_days;
+    size_t checkpoint_seconds;
+    const char *web_listen;     /* --web ADDR:PORT */
+    const char *tls_cert;
+    const char *tls_key;
+    const char *accounts_path;
+    const char *format;         /* report --format */
+    const char *output_path;    /* report -o */
     char **files;
     int file_count;
 };
@@ -83,6 +95,10 @@ static void print_usage(FILE *out)
           "  fluxaudit capture -i IFACE --matrix M [-f FILTER] [-s SNAPLEN] [-Z USER]\n"
           "                    [--report R.json] [--fail-on SEV|none]\n"
           "  fluxaudit matrix check FILE\n"
+          "  fluxaudit serve --db FILE [--web ADDR:PORT] [--tls-cert C --tls-key K]\n"
+          "                  [--accounts FILE]\n"
+          "  fluxaudit report --db FILE --format json|html|csv|syslog [-o OUT]\n"
+          "  fluxaudit account add USER --accounts FILE   (password read from stdin)\n"
           "\n"
           "options:\n"
           "  -m, --matrix FILE     the supplier's flow matrix (fluxaudit-matrix/1 JSON)\n"
@@ -103,6 +119,13 @@ static void print_usage(FILE *out)
           "  -s, --snaplen N       bytes captured per packet (capture, default 262144)\n"
           "      --no-promisc      do not put the interface in promiscuous mode\n"
           "  -Z, --user USER       drop root privileges to USER after opening the interface\n"
+          "      --db FILE         keep the audit campaign in this SQLite database (merged\n"
+          "                        across runs; a live capture checkpoints into it)\n"
+          "      --retention-days N  purge campaign sessions older than N days (default 180)\n"
+          "      --checkpoint-seconds N  live checkpoint interval (default 5)\n"
+          "      --web ADDR:PORT   serve the web UI (capture, serve; default 127.0.0.1:8080)\n"
+          "      --tls-cert FILE, --tls-key FILE  HTTPS (TLS 1.2+) for the web UI\n"
+          "      --accounts FILE   web UI accounts (login required when it has any)\n"
           "  -q, --quiet           no summary table, no progress line\n"
           "      --no-color        no colours in the summary table\n"
           "  -h, --help, -V, --version\n"
@@ -141,6 +164,14 @@ enum {
     OPT_CSV,
     OPT_SYSLOG,
     OPT_DEFAULT_CREDENTIALS,
+    OPT_DB,
+    OPT_RETENTION_DAYS,
+    OPT_CHECKPOINT_SECONDS,
+    OPT_WEB,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_ACCOUNTS,
+    OPT_FORMAT,
 };
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -154,6 +185,15 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"csv", required_argument, NULL, OPT_CSV},
         {"syslog", required_argument, NULL, OPT_SYSLOG},
         {"default-credentials", required_argument, NULL, OPT_DEFAULT_CREDENTIALS},
+        {"db", required_argument, NULL, OPT_DB},
+        {"retention-days", required_argument, NULL, OPT_RETENTION_DAYS},
+        {"checkpoint-seconds", required_argument, NULL, OPT_CHECKPOINT_SECONDS},
+        {"web", required_argument, NULL, OPT_WEB},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"accounts", required_argument, NULL, OPT_ACCOUNTS},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"output", required_argument, NULL, 'o'},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"interface", required_argument, NULL, 'i'},
         {"filter", required_argument, NULL, 'f'},
@@ -167,7 +207,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     };
     int c;
     size_t value;
-    while ((c = getopt_long(argc, argv, "m:r:i:f:s:Z:qh", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:r:i:f:s:Z:o:qh", long_options, NULL)) != -1) {
         switch (c) {
         case 'm':
             options->matrix_path = optarg;
@@ -189,6 +229,39 @@ static int parse_options(int argc, char **argv, struct options *options)
             break;
         case OPT_DEFAULT_CREDENTIALS:
             options->default_credentials_path = optarg;
+            break;
+        case OPT_DB:
+            options->db_path = optarg;
+            break;
+        case OPT_RETENTION_DAYS:
+            if (!parse_size(optarg, 1, 36500, &value))
+                return usage_error("--retention-days: expected a number of days from 1 to 36500, "
+                                   "got \"%s\"",
+                                   optarg);
+            options->retention_days = value;
+            break;
+        case OPT_CHECKPOINT_SECONDS:
+            if (!parse_size(optarg, 1, 3600, &value))
+                return usage_error("--checkpoint-seconds: expected 1 to 3600, got \"%s\"", optarg);
+            options->checkpoint_seconds = value;
+            break;
+        case OPT_WEB:
+            options->web_listen = optarg;
+            break;
+        case OPT_TLS_CERT:
+            options->tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            options->tls_key = optarg;
+            break;
+        case OPT_ACCOUNTS:
+            options->accounts_path = optarg;
+            break;
+        case OPT_FORMAT:
+            options->format = optarg;
+            break;
+        case 'o':
+            options->output_path = optarg;
             break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "none") == 0)
@@ -331,9 +404,13 @@ static void progress_end(struct progress *progress)
         fputs("\r\033[K", stderr);
 }
 
-/* Reads every frame of `capture` into the pipeline. Returns false on a read
- * error (already reported). */
-static bool run_capture(struct capture *capture, struct pipeline *pipeline,
+struct run;
+static void run_tick(struct run *run);
+
+/* Reads every frame of `capture` into the pipeline, ticking `run` (its
+ * checkpoints and web snapshots) as it goes. Returns false on a read error
+ * (already reported). */
+static bool run_capture(struct capture *capture, struct pipeline *pipeline, struct run *run,
                         struct progress *progress)
 {
     char err[512];
@@ -354,11 +431,15 @@ static bool run_capture(struct capture *capture, struct pipeline *pipeline,
             struct timeval now;
             gettimeofday(&now, NULL);
             pipeline_tick(pipeline, (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec);
+            run_tick(run);
             continue;
         }
         pipeline_process(pipeline, dlt, frame.ts_usec, frame.data, frame.caplen, frame.wire_len);
-        if (progress->enabled && (++frames & 0xFFF) == 0)
-            progress_update(progress, capture, pipeline_get_counters(pipeline));
+        if ((++frames & 0xFFF) == 0) {
+            if (progress->enabled)
+                progress_update(progress, capture, pipeline_get_counters(pipeline));
+            run_tick(run);
+        }
     }
     active_capture = NULL;
     return true;
@@ -468,43 +549,256 @@ static bool write_outputs(const struct options *options, struct outputs *outputs
     return ok;
 }
 
-/* Writes the outputs and returns the exit status the findings call for. */
-static int finish_run(const struct options *options, struct pipeline *pipeline,
-                      const struct inputs *inputs, const char *const *sources, size_t source_count,
-                      uint64_t dropped, struct outputs *outputs)
+#define DEFAULT_CHECKPOINT_SECONDS 5
+#define SNAPSHOT_SECONDS 2.0
+
+/* A replay or a live capture in progress, and where it reports as it
+ * goes: the campaign database, the web UI. */
+struct run {
+    const struct options *options;
+    const struct inputs *inputs;
+    struct pipeline *pipeline;
+    struct capture *live;              /* the live source, for drop counters; NULL for replays */
+    const char *const *sources;
+    size_t source_count;
+    struct store *store;               /* NULL without --db */
+    int64_t session_id;
+    struct web_server *web;            /* NULL without --web */
+    double last_checkpoint;
+    double last_snapshot;
+    double rate_since;
+    uint64_t rate_packets;
+    double rate_pps;
+};
+
+static uint64_t run_dropped(const struct run *run)
 {
-    pipeline_finish(pipeline);
+    uint64_t received, dropped, if_dropped;
+    if (run->live == NULL || !capture_live_stats(run->live, &received, &dropped, &if_dropped))
+        return 0;
+    return dropped + if_dropped;
+}
+
+/* The figures every report of this run shows, around `audit`. */
+struct run_view {
+    struct report_input input;
     struct flow_table_stats flow_stats;
     struct dpi_stats dpi_stats;
-    pipeline_get_flow_stats(pipeline, &flow_stats);
-    pipeline_get_dpi_stats(pipeline, &dpi_stats);
     char generated_at[32];
+};
+
+static void run_view_fill(const struct run *run, const struct audit *audit, struct run_view *view)
+{
+    pipeline_get_flow_stats(run->pipeline, &view->flow_stats);
+    pipeline_get_dpi_stats(run->pipeline, &view->dpi_stats);
     struct timeval now;
     gettimeofday(&now, NULL);
-    report_format_time((uint64_t)now.tv_sec * 1000000u, generated_at, sizeof(generated_at));
-    struct report_input input = {
-        .sources = sources,
-        .source_count = source_count,
-        .counters = pipeline_get_counters(pipeline),
-        .dropped = dropped,
-        .flow_stats = &flow_stats,
-        .dpi_stats = &dpi_stats,
-        .matrix = inputs->matrix,
-        .rules = &inputs->rules,
-        .audit = pipeline_get_audit(pipeline),
-        .access = pipeline_get_access(pipeline),
-        .generated_at = generated_at,
+    report_format_time((uint64_t)now.tv_sec * 1000000u, view->generated_at,
+                       sizeof(view->generated_at));
+    view->input = (struct report_input){
+        .sources = run->sources,
+        .source_count = run->source_count,
+        .counters = pipeline_get_counters(run->pipeline),
+        .dropped = run_dropped(run),
+        .flow_stats = &view->flow_stats,
+        .dpi_stats = &view->dpi_stats,
+        .matrix = run->inputs->matrix,
+        .rules = &run->inputs->rules,
+        .audit = audit,
+        .access = pipeline_get_access(run->pipeline),
+        .generated_at = view->generated_at,
     };
+}
+
+/* Writes the session's results to the campaign database: the ended flows'
+ * results, and (unless final) the active flows' provisional ones. */
+static bool run_checkpoint(struct run *run, bool final)
+{
+    if (run->store == NULL)
+        return true;
+    struct audit *provisional = NULL;
+    if (!final) {
+        provisional = audit_create(run->inputs->matrix, &run->inputs->rules,
+                                   AUDIT_DEFAULT_MAX_ENTRIES);
+        if (provisional != NULL) {
+            pipeline_audit_active(run->pipeline, provisional);
+            audit_access(provisional, pipeline_get_access(run->pipeline));
+        }
+    }
+    struct run_view view;
+    run_view_fill(run, pipeline_get_audit(run->pipeline), &view);
+    char err[512];
+    bool ok = store_checkpoint(run->store, run->session_id, &view.input, provisional, err,
+                               sizeof(err));
+    audit_destroy(provisional);
+    if (!ok)
+        fprintf(stderr, "fluxaudit: %s: checkpoint failed: %s\n", run->options->db_path, err);
+    return ok;
+}
+
+/* Publishes what the run has seen so far to the web UI. */
+static void run_publish(struct run *run)
+{
+    if (run->web == NULL)
+        return;
+    struct audit *audit = pipeline_snapshot_audit(run->pipeline, run->inputs->matrix,
+                                                  &run->inputs->rules, AUDIT_DEFAULT_MAX_ENTRIES);
+    if (audit == NULL)
+        return;
+    struct run_view view;
+    run_view_fill(run, audit, &view);
+    char err[256];
+    struct web_snapshot *snapshot = web_snapshot_create(&view.input, run->rate_pps, err,
+                                                        sizeof(err));
+    if (snapshot != NULL)
+        web_publish(run->web, snapshot);
+    else
+        fprintf(stderr, "fluxaudit: web snapshot: %s\n", err);
+    audit_destroy(audit);
+}
+
+/* Called between packets and on read timeouts: checkpoints and web
+ * snapshots when their time has come. */
+static void run_tick(struct run *run)
+{
+    if (run->store == NULL && run->web == NULL)
+        return;
+    double now = monotonic_seconds();
+    uint64_t packets = pipeline_get_counters(run->pipeline)->packets;
+    if (now - run->rate_since >= 1.0) {
+        run->rate_pps = (double)(packets - run->rate_packets) / (now - run->rate_since);
+        run->rate_since = now;
+        run->rate_packets = packets;
+    }
+    size_t interval = run->options->checkpoint_seconds ? run->options->checkpoint_seconds
+                                                       : DEFAULT_CHECKPOINT_SECONDS;
+    if (run->store != NULL && now - run->last_checkpoint >= (double)interval) {
+        run->last_checkpoint = now;
+        run_checkpoint(run, false);
+    }
+    if (run->web != NULL && now - run->last_snapshot >= SNAPSHOT_SECONDS) {
+        run->last_snapshot = now;
+        run_publish(run);
+    }
+}
+
+/* Reads up to 16 MiB of a text file (the matrix, kept with the campaign). */
+static char *read_text_file(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NULL;
+    size_t cap = (size_t)16 << 20;
+    char *text = malloc(cap + 1);
+    size_t len = text != NULL ? fread(text, 1, cap, file) : 0;
+    fclose(file);
+    if (text != NULL)
+        text[len] = '\0';
+    return text;
+}
+
+/* Opens the campaign database, purges what is past retention, and starts
+ * this run's session. */
+static bool run_open_store(struct run *run, const char *kind)
+{
+    const struct options *options = run->options;
+    if (options->db_path == NULL)
+        return true;
+    char err[512];
+    run->store = store_open(options->db_path, false, err, sizeof(err));
+    if (run->store == NULL) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
+        return false;
+    }
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    uint64_t now_usec = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec;
+    size_t purged = 0;
+    unsigned retention = options->retention_days ? (unsigned)options->retention_days
+                                                 : STORE_DEFAULT_RETENTION_DAYS;
+    if (!store_purge(run->store, retention, now_usec, &purged, err, sizeof(err))) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
+        return false;
+    }
+    if (purged > 0 && !options->quiet)
+        fprintf(stderr, "fluxaudit: %s: %zu sessions older than %u days purged\n",
+                options->db_path, purged, retention);
+    char *matrix_text = read_text_file(options->matrix_path);
+    struct store_session_info info = {.kind = kind,
+                                      .sources = run->sources,
+                                      .source_count = run->source_count,
+                                      .matrix_text = matrix_text,
+                                      .matrix_path = options->matrix_path,
+                                      .started_usec = now_usec};
+    bool ok = matrix_text != NULL &&
+              store_begin_session(run->store, &info, &run->session_id, err, sizeof(err));
+    free(matrix_text);
+    if (!ok)
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path,
+                matrix_text == NULL ? "cannot read the matrix" : err);
+    return ok;
+}
+
+static bool run_start_web(struct run *run, bool live)
+{
+    const struct options *options = run->options;
+    if (options->web_listen == NULL)
+        return true;
+    struct web_options web = {.listen = options->web_listen,
+                              .tls_cert = options->tls_cert,
+                              .tls_key = options->tls_key,
+                              .accounts = options->accounts_path,
+                              .live = live};
+    char err[512];
+    run->web = web_start(&web, err, sizeof(err));
+    if (run->web == NULL) {
+        fprintf(stderr, "fluxaudit: --web %s: %s\n", options->web_listen, err);
+        return false;
+    }
+    if (!options->quiet)
+        fprintf(stderr, "fluxaudit: web UI on %s://%s/\n", options->tls_cert ? "https" : "http",
+                web_listen_address(run->web));
+    return true;
+}
+
+static void run_close(struct run *run)
+{
+    web_stop(run->web);
+    run->web = NULL;
+    if (run->store != NULL) {
+        struct timeval now;
+        gettimeofday(&now, NULL);
+        char err[256];
+        if (!store_end_session(run->store, run->session_id,
+                               (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec, err,
+                               sizeof(err)))
+            fprintf(stderr, "fluxaudit: %s: %s\n", run->options->db_path, err);
+        store_close(run->store);
+        run->store = NULL;
+    }
+}
+
+/* Ends the run: the final audit, its last checkpoint and snapshot, the
+ * reports. Returns the exit status the findings call for. */
+static int finish_run(struct run *run, struct outputs *outputs)
+{
+    const struct options *options = run->options;
+    pipeline_finish(run->pipeline);
+    struct run_view view;
+    run_view_fill(run, pipeline_get_audit(run->pipeline), &view);
+    bool ok = run_checkpoint(run, true);
+    run_publish(run);
     /* A report on stdout leaves the terminal summary to stderr. */
     bool stdout_taken = outputs->json == stdout || outputs->html == stdout ||
                         outputs->csv == stdout || outputs->syslog == stdout;
-    int status = write_outputs(options, outputs, &input) ? EXIT_CONFORM : EXIT_USAGE;
+    ok = write_outputs(options, outputs, &view.input) && ok;
+    int status = ok ? EXIT_CONFORM : EXIT_USAGE;
     if (!options->quiet) {
         FILE *out = stdout_taken ? stderr : stdout;
-        report_print_summary(out, &input, options->color && isatty(fileno(out)));
+        report_print_summary(out, &view.input, options->color && isatty(fileno(out)));
     }
     if (status == EXIT_CONFORM && !options->fail_never &&
-        audit_has_open_at_or_above(input.audit, options->fail_on))
+        audit_has_open_at_or_above(view.input.audit, options->fail_on))
         status = EXIT_FINDINGS;
     return status;
 }
@@ -559,15 +853,23 @@ static int command_replay(const struct options *options)
     struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, &inputs) : NULL;
     if (status == EXIT_CONFORM && pipeline == NULL)
         status = EXIT_USAGE;
+    struct run run = {.options = options,
+                      .inputs = &inputs,
+                      .pipeline = pipeline,
+                      .sources = (const char *const *)options->files,
+                      .source_count = (size_t)options->file_count};
+    run.rate_since = run.last_checkpoint = run.last_snapshot = monotonic_seconds();
+    if (status == EXIT_CONFORM && !run_open_store(&run, "replay"))
+        status = EXIT_USAGE;
     for (int i = 0; status == EXIT_CONFORM && i < options->file_count && !stop_requested; i++) {
-        if (!run_capture(captures[i], pipeline, &progress))
+        if (!run_capture(captures[i], pipeline, &run, &progress))
             status = EXIT_USAGE;
         progress.done_bytes += file_size(options->files[i]);
     }
     progress_end(&progress);
     if (status == EXIT_CONFORM)
-        status = finish_run(options, pipeline, &inputs, (const char *const *)options->files,
-                            (size_t)options->file_count, 0, &outputs);
+        status = finish_run(&run, &outputs);
+    run_close(&run);
     close_outputs(&outputs);
     pipeline_destroy(pipeline);
     for (int i = 0; captures != NULL && i < options->file_count; i++)
@@ -620,37 +922,223 @@ static int command_capture(const struct options *options)
         free_inputs(&inputs);
         return EXIT_USAGE;
     }
+    char source[300];
+    snprintf(source, sizeof(source), "live:%s", options->interface);
+    const char *sources[] = {source};
+    struct run run = {.options = options,
+                      .inputs = &inputs,
+                      .live = capture,
+                      .sources = sources,
+                      .source_count = 1};
     struct outputs outputs;
     int status = open_outputs(options, &outputs) ? EXIT_CONFORM : EXIT_USAGE;
+    /* Files, the database, the web port and the TLS key are opened while
+     * still privileged; packets are read only after the drop. */
+    if (status == EXIT_CONFORM && (!run_open_store(&run, "live") || !run_start_web(&run, true)))
+        status = EXIT_USAGE;
     if (status == EXIT_CONFORM && options->user != NULL && !drop_privileges(options->user))
         status = EXIT_USAGE;
     struct pipeline *pipeline = status == EXIT_CONFORM ? make_pipeline(options, &inputs) : NULL;
     if (status == EXIT_CONFORM && pipeline == NULL)
         status = EXIT_USAGE;
+    run.pipeline = pipeline;
+    run.rate_since = run.last_checkpoint = run.last_snapshot = monotonic_seconds();
     if (status == EXIT_CONFORM) {
         if (!options->quiet)
             fprintf(stderr, "fluxaudit: capturing on %s (link type %d); Ctrl-C to stop\n",
                     options->interface, capture_link_type(capture));
+        run_publish(&run);
         struct progress no_progress = {.enabled = false};
-        if (!run_capture(capture, pipeline, &no_progress))
+        if (!run_capture(capture, pipeline, &run, &no_progress))
             status = EXIT_USAGE;
     }
     if (status == EXIT_CONFORM) {
-        uint64_t received, dropped, if_dropped;
-        capture_live_stats(capture, &received, &dropped, &if_dropped);
-        char source[300];
-        snprintf(source, sizeof(source), "live:%s", options->interface);
-        const char *sources[] = {source};
-        status = finish_run(options, pipeline, &inputs, sources, 1, dropped + if_dropped, &outputs);
-        if (!options->quiet && dropped + if_dropped > 0)
+        status = finish_run(&run, &outputs);
+        uint64_t dropped = run_dropped(&run);
+        if (!options->quiet && dropped > 0)
             fprintf(stderr, "fluxaudit: warning: %llu packets dropped by the kernel or interface\n",
-                    (unsigned long long)(dropped + if_dropped));
+                    (unsigned long long)dropped);
     }
+    run_close(&run);
     close_outputs(&outputs);
     pipeline_destroy(pipeline);
     capture_close(capture);
     free_inputs(&inputs);
     return status;
+}
+
+/* Loads the campaign of --db with the current rules. */
+static bool load_campaign(const struct options *options, struct store **store,
+                          struct rules *rules, struct store_campaign *campaign)
+{
+    struct diag diag;
+    diag_init(&diag);
+    const char *rules_path = options->rules_path ? options->rules_path : rules_default_path();
+    bool ok = rules_load(rules_path, rules, &diag);
+    print_diagnostics(&diag);
+    diag_free(&diag);
+    if (!ok)
+        return false;
+    char err[512];
+    *store = store_open(options->db_path, true, err, sizeof(err));
+    if (*store == NULL) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
+        return false;
+    }
+    if (!store_load_campaign(*store, rules, campaign, err, sizeof(err))) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
+        store_close(*store);
+        *store = NULL;
+        return false;
+    }
+    return true;
+}
+
+static bool write_syslog_to(FILE *out, const struct report_input *input, char *err,
+                            size_t err_len)
+{
+    return report_write_syslog(out, input, NULL, err, err_len);
+}
+
+/* fluxaudit report --db FILE --format json|html|csv|syslog [-o OUT] */
+static int command_report(const struct options *options)
+{
+    static const struct {
+        const char *name;
+        bool (*write)(FILE *, const struct report_input *, char *, size_t);
+    } formats[] = {{"json", report_write_json},
+                   {"html", report_write_html},
+                   {"csv", report_write_csv},
+                   {"syslog", write_syslog_to}};
+    if (options->db_path == NULL)
+        return usage_error("report: --db is required%s", "");
+    const char *format = options->format ? options->format : "json";
+    size_t chosen = sizeof(formats) / sizeof(formats[0]);
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (strcmp(formats[i].name, format) == 0)
+            chosen = i;
+    }
+    if (chosen == sizeof(formats) / sizeof(formats[0]))
+        return usage_error("report: unknown --format \"%s\" (json, html, csv, syslog)", format);
+    struct store *store;
+    struct rules rules;
+    struct store_campaign campaign;
+    if (!load_campaign(options, &store, &rules, &campaign))
+        return EXIT_USAGE;
+    FILE *out = stdout;
+    int status = EXIT_CONFORM;
+    if (options->output_path != NULL && !open_output(options->output_path, &out))
+        status = EXIT_USAGE;
+    if (status == EXIT_CONFORM &&
+        !finish_output(&out, options->output_path ? options->output_path : "stdout",
+                       &campaign.report, formats[chosen].write))
+        status = EXIT_USAGE;
+    if (status == EXIT_CONFORM && !options->fail_never &&
+        audit_has_open_at_or_above(campaign.audit, options->fail_on))
+        status = EXIT_FINDINGS;
+    store_campaign_free(&campaign);
+    store_close(store);
+    return status;
+}
+
+#define SERVE_RELOAD_SECONDS 10
+
+/* Renders the campaign of --db and publishes it to `web`. */
+static bool serve_publish(const struct options *options, struct web_server *web)
+{
+    struct store *store;
+    struct rules rules;
+    struct store_campaign campaign;
+    if (!load_campaign(options, &store, &rules, &campaign))
+        return false;
+    char err[256];
+    struct web_snapshot *snapshot = web_snapshot_create(&campaign.report, 0.0, err, sizeof(err));
+    if (snapshot != NULL)
+        web_publish(web, snapshot);
+    else
+        fprintf(stderr, "fluxaudit: web snapshot: %s\n", err);
+    store_campaign_free(&campaign);
+    store_close(store);
+    return snapshot != NULL;
+}
+
+/* fluxaudit serve --db FILE [--web ADDR:PORT] ...: the stored campaign in
+ * the web UI, reloaded every few seconds, until SIGINT/SIGTERM. */
+static int command_serve(const struct options *options)
+{
+    if (options->db_path == NULL)
+        return usage_error("serve: --db is required%s", "");
+    struct web_options web_options = {.listen = options->web_listen,
+                                      .tls_cert = options->tls_cert,
+                                      .tls_key = options->tls_key,
+                                      .accounts = options->accounts_path};
+    char err[512];
+    struct web_server *web = web_start(&web_options, err, sizeof(err));
+    if (web == NULL) {
+        fprintf(stderr, "fluxaudit: --web %s: %s\n",
+                options->web_listen ? options->web_listen : "127.0.0.1:8080", err);
+        return EXIT_USAGE;
+    }
+    if (!serve_publish(options, web)) {
+        web_stop(web);
+        return EXIT_USAGE;
+    }
+    if (!options->quiet)
+        fprintf(stderr, "fluxaudit: serving %s on %s://%s/; Ctrl-C to stop\n", options->db_path,
+                options->tls_cert ? "https" : "http", web_listen_address(web));
+    for (unsigned seconds = 0; !stop_requested; seconds++) {
+        sleep(1);
+        if (seconds % SERVE_RELOAD_SECONDS == SERVE_RELOAD_SECONDS - 1)
+            serve_publish(options, web);
+    }
+    web_stop(web);
+    return EXIT_CONFORM;
+}
+
+/* Reads one line (a password) from stdin, without echo on a terminal. */
+static bool read_password(char *buf, size_t len)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios saved, quiet;
+    if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs("password: ", stderr);
+    }
+    bool ok = fgets(buf, (int)len, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return ok && buf[0] != '\0';
+}
+
+/* fluxaudit account add USER --accounts FILE */
+static int command_account(const struct options *options)
+{
+    if (options->file_count != 2 || strcmp(options->files[0], "add") != 0)
+        return usage_error("account: expected 'add USER'%s", "");
+    if (options->accounts_path == NULL)
+        return usage_error("account add: --accounts FILE is required%s", "");
+    char password[256];
+    if (!read_password(password, sizeof(password))) {
+        fprintf(stderr, "fluxaudit: account add: no password given on standard input\n");
+        return EXIT_USAGE;
+    }
+    char err[512];
+    bool ok = web_account_set(options->accounts_path, options->files[1], password, err,
+                              sizeof(err));
+    explicit_bzero(password, sizeof(password));
+    if (!ok) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->accounts_path, err);
+        return EXIT_USAGE;
+    }
+    if (!options->quiet)
+        fprintf(stderr, "fluxaudit: account %s saved in %s\n", options->files[1],
+                options->accounts_path);
+    return EXIT_CONFORM;
 }
 
 static int command_matrix(const struct options *options)
@@ -705,5 +1193,12 @@ int main(int argc, char **argv)
         return command_capture(&options);
     if (strcmp(options.command, "matrix") == 0)
         return command_matrix(&options);
-    return usage_error("unknown command \"%s\" (replay, capture, matrix)", options.command);
+    if (strcmp(options.command, "report") == 0)
+        return command_report(&options);
+    if (strcmp(options.command, "serve") == 0)
+        return command_serve(&options);
+    if (strcmp(options.command, "account") == 0)
+        return command_account(&options);
+    return usage_error("unknown command \"%s\" (replay, capture, matrix, report, serve, account)",
+                       options.command);
 }
