@@ -27,22 +27,22 @@
 #include "web_auth.h"
 
 #define WEB_DEFAULT_LISTEN "127.0.0.1:8080"
-#define WEB_PATH_MAX 256         /* bytes of a request path */
-#define WEB_QUERY_MAX 1024       /* bytes of a query string */
-#define WEB_VALUE_MAX 256        /* bytes of a decoded parameter value */
-#define WEB_SEGMENTS_MAX 4       /* path segments of the longest route */
-#define WEB_PARAMS_MAX 4         /* parameters of the richest route */
-#define WEB_LOGIN_BODY_MAX 1024  /* bytes of a login form */
-#define WEB_PEM_MAX (64 * 1024)  /* bytes of a certificate or key file */
+#define WEB_PATH_MAX 256        /* bytes of a request path */
+#define WEB_QUERY_MAX 1024      /* bytes of a query string */
+#define WEB_VALUE_MAX 256       /* bytes of a decoded parameter value */
+#define WEB_SEGMENTS_MAX 4      /* path segments of the longest route */
+#define WEB_PARAMS_MAX 4        /* parameters of the richest route */
+#define WEB_LOGIN_BODY_MAX 1024 /* bytes of a login form */
+#define WEB_PEM_MAX 65536u      /* bytes of a certificate or key file */
 #define WEB_THREADS 4
 #define WEB_CONNECTIONS_MAX 64
 #define WEB_CONNECTIONS_PER_IP 16
 #define WEB_TIMEOUT_SECONDS 30
-#define WEB_CONNECTION_MEMORY (32 * 1024) /* headers beyond this: 431 from MHD */
+#define WEB_CONNECTION_MEMORY 32768u /* headers beyond this: 431 from MHD */
 #define WEB_COOKIE "fluxaudit_session"
 
-#define CSP                                                                                       \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                 \
+#define CSP                                                                                        \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"
 #define TYPE_JSON "application/json; charset=utf-8"
@@ -50,8 +50,13 @@
 
 /* ---- snapshots --------------------------------------------------------- */
 
-enum web_format { WEB_FORMAT_JSON, WEB_FORMAT_HTML, WEB_FORMAT_CSV, WEB_FORMAT_SYSLOG,
-                  WEB_FORMAT_COUNT };
+enum web_format {
+    WEB_FORMAT_JSON,
+    WEB_FORMAT_HTML,
+    WEB_FORMAT_CSV,
+    WEB_FORMAT_SYSLOG,
+    WEB_FORMAT_COUNT
+};
 
 static const struct {
     const char *extension;
@@ -64,13 +69,13 @@ static const struct {
 };
 
 struct web_snapshot {
-    atomic_uint refs;                  /* the server's, plus one per request using it */
-    char *text[WEB_FORMAT_COUNT];      /* the report in every format */
+    atomic_uint refs;             /* the server's, plus one per request using it */
+    char *text[WEB_FORMAT_COUNT]; /* the report in every format */
     size_t length[WEB_FORMAT_COUNT];
-    cJSON *report;                     /* the JSON report, parsed; read-only */
+    cJSON *report; /* the JSON report, parsed; read-only */
     double rate_pps;
-    double span_seconds;               /* last frame - first frame, 0 when none */
-    uint64_t serial;                   /* set when published: 1, 2, ... */
+    double span_seconds; /* last frame - first frame, 0 when none */
+    uint64_t serial;     /* set when published: 1, 2, ... */
 };
 
 static void snapshot_free(struct web_snapshot *snapshot)
@@ -98,11 +103,20 @@ static bool render_format(enum web_format format, const struct report_input *inp
     }
     bool ok = false;
     switch (format) {
-    case WEB_FORMAT_JSON: ok = report_write_json(out, input, err, err_len); break;
-    case WEB_FORMAT_HTML: ok = report_write_html(out, input, err, err_len); break;
-    case WEB_FORMAT_CSV: ok = report_write_csv(out, input, err, err_len); break;
-    case WEB_FORMAT_SYSLOG: ok = report_write_syslog(out, input, NULL, err, err_len); break;
-    case WEB_FORMAT_COUNT: break;
+    case WEB_FORMAT_JSON:
+        ok = report_write_json(out, input, err, err_len);
+        break;
+    case WEB_FORMAT_HTML:
+        ok = report_write_html(out, input, err, err_len);
+        break;
+    case WEB_FORMAT_CSV:
+        ok = report_write_csv(out, input, err, err_len);
+        break;
+    case WEB_FORMAT_SYSLOG:
+        ok = report_write_syslog(out, input, NULL, err, err_len);
+        break;
+    case WEB_FORMAT_COUNT:
+        break;
     }
     if (fclose(out) != 0 && ok) {
         snprintf(err, err_len, "out of memory rendering the %s report",
@@ -122,16 +136,16 @@ struct web_snapshot *web_snapshot_create(const struct report_input *input, doubl
     }
     atomic_init(&snapshot->refs, 1);
     for (size_t i = 0; i < WEB_FORMAT_COUNT; i++) {
-        if (!render_format((enum web_format)i, input, &snapshot->text[i], &snapshot->length[i],
-                           err, err_len)) {
+        if (!render_format((enum web_format)i, input, &snapshot->text[i], &snapshot->length[i], err,
+                           err_len)) {
             snapshot_free(snapshot);
             return NULL;
         }
     }
-    snapshot->report = cJSON_ParseWithLength(snapshot->text[WEB_FORMAT_JSON],
-                                             snapshot->length[WEB_FORMAT_JSON]);
-    if (snapshot->report == NULL || !cJSON_IsArray(cJSON_GetObjectItem(snapshot->report,
-                                                                       "devices"))) {
+    snapshot->report =
+        cJSON_ParseWithLength(snapshot->text[WEB_FORMAT_JSON], snapshot->length[WEB_FORMAT_JSON]);
+    if (snapshot->report == NULL ||
+        !cJSON_IsArray(cJSON_GetObjectItem(snapshot->report, "devices"))) {
         snprintf(err, err_len, "the JSON report cannot be read back");
         snapshot_free(snapshot);
         return NULL;
@@ -147,13 +161,13 @@ struct web_snapshot *web_snapshot_create(const struct report_input *input, doubl
 
 struct web_server {
     struct MHD_Daemon *daemon;
-    pthread_mutex_t lock;          /* guards `current` and `serial` */
-    struct web_snapshot *current;  /* NULL until the first web_publish */
+    pthread_mutex_t lock;         /* guards `current` and `serial` */
+    struct web_snapshot *current; /* NULL until the first web_publish */
     uint64_t serial;
     struct web_auth *auth;
     bool tls;
     bool live;
-    bool loopback;                 /* bound to loopback: Host must name loopback */
+    bool loopback; /* bound to loopback: Host must name loopback */
     char *cert_pem;
     char *key_pem;
     char address[64];
@@ -196,8 +210,8 @@ const char *web_listen_address(const struct web_server *server)
 /* ---- per-request state ------------------------------------------------- */
 
 struct web_request {
-    char *target;          /* the raw request target; NULL when too long */
-    bool started;          /* the access handler has seen the request */
+    char *target; /* the raw request target; NULL when too long */
+    bool started; /* the access handler has seen the request */
     size_t body_length;
     bool body_too_large;
     char body[WEB_LOGIN_BODY_MAX + 1];
@@ -273,8 +287,9 @@ static enum MHD_Result send_copy(const struct web_server *server, struct MHD_Con
 }
 
 /* Answers with `body`, a malloc'ed string that MHD frees. */
-static enum MHD_Result send_owned(const struct web_server *server, struct MHD_Connection *connection,
-                                  unsigned status, const char *content_type, char *body)
+static enum MHD_Result send_owned(const struct web_server *server,
+                                  struct MHD_Connection *connection, unsigned status,
+                                  const char *content_type, char *body)
 {
     if (body == NULL)
         return MHD_NO;
@@ -317,8 +332,8 @@ static enum MHD_Result send_redirect(const struct web_server *server,
                                      struct MHD_Connection *connection, const char *location,
                                      const char *cookie)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer(0, (void *)"",
-                                                                    MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (response == NULL)
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, location);
@@ -335,8 +350,8 @@ static void release_snapshot_callback(void *cls)
 /* Answers with one rendering of `snapshot`, handing MHD the reference: the
  * text is sent without a copy and released when the answer is done. */
 static enum MHD_Result send_report(const struct web_server *server,
-                                   struct MHD_Connection *connection,
-                                   struct web_snapshot *snapshot, enum web_format format)
+                                   struct MHD_Connection *connection, struct web_snapshot *snapshot,
+                                   enum web_format format)
 {
     struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback_cls(
         snapshot->length[format], snapshot->text[format], release_snapshot_callback, snapshot);
@@ -410,7 +425,7 @@ static bool decode_component(const char *in, size_t length, bool plus_is_space, 
 struct target {
     size_t segment_count;
     char segments[WEB_SEGMENTS_MAX][WEB_PATH_MAX + 1]; /* decoded */
-    const char *query;                                  /* raw, after '?'; NULL when none */
+    const char *query;                                 /* raw, after '?'; NULL when none */
     size_t query_length;
 };
 
@@ -550,8 +565,10 @@ static bool route_api(const struct target *target, struct routed *routed)
     static const struct {
         const char *name;
         enum route route;
-    } simple[] = {{"health", ROUTE_HEALTH}, {"summary", ROUTE_SUMMARY},
-                  {"devices", ROUTE_DEVICES}, {"findings", ROUTE_FINDINGS},
+    } simple[] = {{"health", ROUTE_HEALTH},
+                  {"summary", ROUTE_SUMMARY},
+                  {"devices", ROUTE_DEVICES},
+                  {"findings", ROUTE_FINDINGS},
                   {"flows", ROUTE_FLOWS}};
     const char *name = target->segments[1];
     if (target->segment_count == 2) {
@@ -562,7 +579,8 @@ static bool route_api(const struct target *target, struct routed *routed)
             }
         }
         for (size_t i = 0; i < WEB_FORMAT_COUNT; i++) {
-            if (strncmp(name, "report.", 7) == 0 && strcmp(name + 7, web_formats[i].extension) == 0) {
+            if (strncmp(name, "report.", 7) == 0 &&
+                strcmp(name + 7, web_formats[i].extension) == 0) {
                 routed->route = ROUTE_REPORT;
                 routed->format = (enum web_format)i;
                 return true;
@@ -618,7 +636,7 @@ static const char *device_name(const cJSON *device)
 static cJSON *device_find(const struct web_snapshot *snapshot, const char *name)
 {
     const cJSON *device;
-    cJSON_ArrayForEach(device, devices_of(snapshot)) {
+    cJSON_ArrayForEach (device, devices_of(snapshot)) {
         const char *this_name = device_name(device);
         if (this_name != NULL && strcmp(this_name, name) == 0)
             return (cJSON *)device;
@@ -630,7 +648,8 @@ static cJSON *device_find(const struct web_snapshot *snapshot, const char *name)
 static void copy_member(cJSON *to, const cJSON *from, const char *name)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(from, name);
-    cJSON_AddItemToObject(to, name, item != NULL ? cJSON_Duplicate(item, true) : cJSON_CreateNull());
+    cJSON_AddItemToObject(to, name,
+                          item != NULL ? cJSON_Duplicate(item, true) : cJSON_CreateNull());
 }
 
 static double number_member(const cJSON *object, const char *name)
@@ -643,12 +662,15 @@ static double number_member(const cJSON *object, const char *name)
 static cJSON *device_row(const cJSON *device)
 {
     cJSON *row = cJSON_CreateObject();
-    static const char *const members[] = {"name", "vendor", "model", "location", "addresses",
-                                          "verdict", "counts", "coverage"};
+    static const char *const members[] = {"name",      "vendor",  "model",  "location",
+                                          "addresses", "verdict", "counts", "coverage"};
     for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++)
         copy_member(row, device, members[i]);
-    cJSON_AddNumberToObject(row, "finding_count", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(device, "findings")));
-    cJSON_AddNumberToObject(row, "flow_count", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(device, "flows")));
+    cJSON_AddNumberToObject(
+        row, "finding_count",
+        cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(device, "findings")));
+    cJSON_AddNumberToObject(row, "flow_count",
+                            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(device, "flows")));
     return row;
 }
 
@@ -660,7 +682,7 @@ static cJSON *summary_totals(const struct web_snapshot *snapshot)
     double conform = 0;
     double deviations = 0;
     const cJSON *device;
-    cJSON_ArrayForEach(device, devices_of(snapshot)) {
+    cJSON_ArrayForEach (device, devices_of(snapshot)) {
         const cJSON *counts = cJSON_GetObjectItemCaseSensitive(device, "counts");
         for (size_t i = 0; i < 5; i++)
             by_severity[i] += number_member(counts, severity_names[i]);
@@ -700,12 +722,12 @@ static cJSON *build_summary(const struct web_server *server, const struct web_sn
     cJSON_AddItemToObject(summary, "totals", summary_totals(snapshot));
     cJSON *rows = cJSON_AddArrayToObject(summary, "devices");
     const cJSON *device;
-    cJSON_ArrayForEach(device, devices_of(snapshot))
+    cJSON_ArrayForEach (device, devices_of(snapshot)) {
         cJSON_AddItemToArray(rows, device_row(device));
+    }
     copy_member(summary, report, "wifi");
     copy_member(summary, report, "unattributed");
-    cJSON_AddNumberToObject(summary, "dropped_results",
-                            number_member(report, "dropped_results"));
+    cJSON_AddNumberToObject(summary, "dropped_results", number_member(report, "dropped_results"));
     return summary;
 }
 
@@ -714,8 +736,9 @@ static cJSON *build_devices(const struct web_snapshot *snapshot)
     cJSON *answer = cJSON_CreateObject();
     cJSON *rows = cJSON_AddArrayToObject(answer, "devices");
     const cJSON *device;
-    cJSON_ArrayForEach(device, devices_of(snapshot))
+    cJSON_ArrayForEach (device, devices_of(snapshot)) {
         cJSON_AddItemToArray(rows, device_row(device));
+    }
     return answer;
 }
 
@@ -742,12 +765,12 @@ static cJSON *build_list(const struct web_snapshot *snapshot, const char *member
     cJSON *list = cJSON_AddArrayToObject(answer, member);
     double matched = 0;
     const cJSON *device;
-    cJSON_ArrayForEach(device, devices_of(snapshot)) {
+    cJSON_ArrayForEach (device, devices_of(snapshot)) {
         const char *name = device_name(device);
         if (name == NULL || (filter->device != NULL && strcmp(name, filter->device) != 0))
             continue;
         const cJSON *entry;
-        cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(device, member)) {
+        cJSON_ArrayForEach (entry, cJSON_GetObjectItemCaseSensitive(device, member)) {
             if (!string_member_is(entry, "severity", filter->severity) ||
                 !string_member_is(entry, "code", filter->code) ||
                 !string_member_is(entry, "status", filter->status))
@@ -755,8 +778,9 @@ static cJSON *build_list(const struct web_snapshot *snapshot, const char *member
             cJSON *copy = cJSON_CreateObject();
             cJSON_AddStringToObject(copy, "device", name);
             const cJSON *field;
-            cJSON_ArrayForEach(field, entry)
+            cJSON_ArrayForEach (field, entry) {
                 cJSON_AddItemToObject(copy, field->string, cJSON_Duplicate(field, true));
+            }
             cJSON_AddItemToArray(list, copy);
             matched++;
         }
@@ -786,18 +810,17 @@ static enum MHD_Result send_asset(const struct context *ctx, const struct web_as
 {
     if (asset == NULL)
         return send_error(ctx->server, ctx->connection, false, MHD_HTTP_NOT_FOUND, "not found");
-    struct MHD_Response *response = MHD_create_response_from_buffer(
-        asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
-    return send_response(ctx->server, ctx->connection, MHD_HTTP_OK, asset->content_type,
-                         response);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
+    return send_response(ctx->server, ctx->connection, MHD_HTTP_OK, asset->content_type, response);
 }
 
 /* Findings (with filters) or flows (device filter) of the snapshot. */
 static enum MHD_Result handle_list(const struct context *ctx, struct web_snapshot *snapshot,
                                    bool findings)
 {
-    struct param params[] = {{.name = "device"}, {.name = "severity"}, {.name = "code"},
-                             {.name = "status"}};
+    struct param params[] = {
+        {.name = "device"}, {.name = "severity"}, {.name = "code"}, {.name = "status"}};
     size_t count = findings ? 4 : 1;
     if (!parse_params(ctx->target->query, ctx->target->query_length, params, count))
         return bad_parameters(ctx);
@@ -881,8 +904,7 @@ static uint64_t now_seconds(void)
  * this server's. */
 static bool origin_allowed(const struct context *ctx)
 {
-    const char *origin =
-        MHD_lookup_connection_value(ctx->connection, MHD_HEADER_KIND, "Origin");
+    const char *origin = MHD_lookup_connection_value(ctx->connection, MHD_HEADER_KIND, "Origin");
     if (origin == NULL)
         return true;
     const char *host = MHD_lookup_connection_value(ctx->connection, MHD_HEADER_KIND, "Host");
@@ -932,8 +954,9 @@ static enum MHD_Result handle_login_post(const struct context *ctx)
     if (result != WEB_LOGIN_OK)
         return send_redirect(server, ctx->connection, "/login?error=refused", NULL);
     char cookie[WEB_AUTH_SESSION_ID_LEN + 128];
-    snprintf(cookie, sizeof(cookie), WEB_COOKIE "=%s; Path=/; Max-Age=%u; HttpOnly; SameSite=Strict%s",
-             session, WEB_AUTH_SESSION_TTL, server->tls ? "; Secure" : "");
+    snprintf(cookie, sizeof(cookie),
+             WEB_COOKIE "=%s; Path=/; Max-Age=%u; HttpOnly; SameSite=Strict%s", session,
+             WEB_AUTH_SESSION_TTL, server->tls ? "; Secure" : "");
     enum MHD_Result sent = send_redirect(server, ctx->connection, "/", cookie);
     explicit_bzero(cookie, sizeof(cookie));
     explicit_bzero(session, sizeof(session));
@@ -1032,8 +1055,8 @@ static enum MHD_Result dispatch_route(const struct context *ctx)
 static enum MHD_Result dispatch(struct web_server *server, struct MHD_Connection *connection,
                                 struct web_request *request, const char *method)
 {
-    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-               strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+    bool get =
+        strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (request->target == NULL)
         return send_error(server, connection, false, MHD_HTTP_URI_TOO_LONG, "URI too long");
@@ -1064,8 +1087,8 @@ static enum MHD_Result dispatch(struct web_server *server, struct MHD_Connection
 }
 
 /* MHD's access handler: collects a (bounded) body, then dispatches. */
-static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection,
-                                      const char *url, const char *method, const char *version,
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                      const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
                                       void **req_cls)
 {
@@ -1159,7 +1182,7 @@ static char *read_pem(const char *path, char *err, size_t err_len)
     fclose(in);
     if (failed || length == 0 || length > WEB_PEM_MAX || memchr(text, '\0', length) != NULL ||
         strstr(text, "-----BEGIN ") == NULL) {
-        snprintf(err, err_len, "%s: not a PEM file of at most %d bytes", path, WEB_PEM_MAX);
+        snprintf(err, err_len, "%s: not a PEM file of at most %u bytes", path, WEB_PEM_MAX);
         if (text != NULL)
             explicit_bzero(text, WEB_PEM_MAX + 1);
         free(text);
@@ -1210,13 +1233,12 @@ static bool load_tls(struct web_server *server, const struct web_options *option
 static void record_address(struct web_server *server, const struct sockaddr_storage *address,
                            bool ipv6)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
-                                                           MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info != NULL ? info->port : 0;
     char host[INET6_ADDRSTRLEN] = "";
     if (ipv6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, host,
-                  sizeof(host));
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, host, sizeof(host));
         snprintf(server->address, sizeof(server->address), "[%s]:%u", host, port);
     } else {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, host, sizeof(host));
@@ -1242,15 +1264,15 @@ static struct MHD_Daemon *start_daemon(struct web_server *server,
         flags |= MHD_USE_TLS;
     else
         tls_options[0].option = MHD_OPTION_END;
-    return MHD_start_daemon(
-        flags, port, NULL, NULL, handle_request, server, MHD_OPTION_SOCK_ADDR, address,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)WEB_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)WEB_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)WEB_TIMEOUT_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)WEB_CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, request_begin, server,
-        MHD_OPTION_NOTIFY_COMPLETED, request_end, server, MHD_OPTION_ARRAY, tls_options,
-        MHD_OPTION_END);
+    return MHD_start_daemon(flags, port, NULL, NULL, handle_request, server, MHD_OPTION_SOCK_ADDR,
+                            address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_PER_IP,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_TIMEOUT_SECONDS,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONNECTION_MEMORY,
+                            MHD_OPTION_URI_LOG_CALLBACK, request_begin, server,
+                            MHD_OPTION_NOTIFY_COMPLETED, request_end, server, MHD_OPTION_ARRAY,
+                            tls_options, MHD_OPTION_END);
 }
 
 struct web_server *web_start(const struct web_options *options, char *err, size_t err_len)
@@ -1284,8 +1306,8 @@ struct web_server *web_start(const struct web_options *options, char *err, size_
     }
     server->daemon = start_daemon(server, &address, ipv6);
     if (server->daemon == NULL) {
-        snprintf(err, err_len, "cannot serve on %s (address in use, not local, or bad %s)",
-                 listen, server->tls ? "certificate or key" : "options");
+        snprintf(err, err_len, "cannot serve on %s (address in use, not local, or bad %s)", listen,
+                 server->tls ? "certificate or key" : "options");
         server_free(server);
         return NULL;
     }

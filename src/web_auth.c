@@ -135,8 +135,8 @@ static bool line_is_comment(const char *line, size_t len)
 
 /* Calls `visit` on every line of `text` (without "\n" or a final "\r"),
  * stopping early when it returns false. */
-static bool for_each_line(const char *text, bool (*visit)(void *ctx, const char *line, size_t len,
-                                                          unsigned number),
+static bool for_each_line(const char *text,
+                          bool (*visit)(void *ctx, const char *line, size_t len, unsigned number),
                           void *ctx)
 {
     unsigned number = 0;
@@ -182,8 +182,8 @@ static bool load_line(void *opaque, const char *line, size_t len, unsigned numbe
     }
     for (size_t i = 0; i < auth->account_count; i++) {
         if (strcmp(auth->accounts[i].user, account->user) == 0) {
-            snprintf(ctx->err, ctx->err_len, "%s:%u: account \"%s\" given twice", ctx->path,
-                     number, account->user);
+            snprintf(ctx->err, ctx->err_len, "%s:%u: account \"%s\" given twice", ctx->path, number,
+                     account->user);
             return false;
         }
     }
@@ -230,8 +230,8 @@ static bool password_matches(const char *password, const char *hash)
         return false;
     const char *computed = crypt_rn(password, hash, data, (int)sizeof(*data));
     size_t len = strlen(hash);
-    bool ok = computed != NULL && strlen(computed) == len &&
-              equal_constant_time(computed, hash, len);
+    bool ok =
+        computed != NULL && strlen(computed) == len && equal_constant_time(computed, hash, len);
     explicit_bzero(data, sizeof(*data));
     free(data);
     return ok;

@@ -14,10 +14,10 @@
 #define WEB_AUTH_USER_MAX 64           /* bytes of a user name */
 #define WEB_AUTH_PASSWORD_MAX 256      /* bytes of a password */
 #define WEB_AUTH_ACCOUNTS_MAX 256      /* accounts in a file */
-#define WEB_AUTH_FILE_MAX (256 * 1024) /* bytes of an accounts file */
+#define WEB_AUTH_FILE_MAX 262144u      /* bytes of an accounts file (256 KiB) */
 #define WEB_AUTH_SESSION_ID_LEN 64     /* hex characters (256 bits) */
 #define WEB_AUTH_SESSIONS_MAX 128      /* the oldest goes when full */
-#define WEB_AUTH_SESSION_TTL (8u * 3600u)
+#define WEB_AUTH_SESSION_TTL 28800u    /* seconds: 8 hours */
 #define WEB_AUTH_FAILURES_PER_WINDOW 5 /* failed logins per address... */
 #define WEB_AUTH_FAILURE_WINDOW 60u    /* ...per this many seconds */
 #define WEB_AUTH_TRACKED_ADDRESSES 256

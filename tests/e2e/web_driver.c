@@ -112,10 +112,13 @@ static struct web_snapshot *replay(const struct args *args, const struct matrix 
         pipeline_get_flow_stats(pipeline, &flow_stats);
         pipeline_get_dpi_stats(pipeline, &dpi_stats);
         const char *sources[] = {args->pcap};
-        struct report_input input = {.sources = sources, .source_count = 1,
+        struct report_input input = {.sources = sources,
+                                     .source_count = 1,
                                      .counters = pipeline_get_counters(pipeline),
-                                     .flow_stats = &flow_stats, .dpi_stats = &dpi_stats,
-                                     .matrix = matrix, .rules = rules,
+                                     .flow_stats = &flow_stats,
+                                     .dpi_stats = &dpi_stats,
+                                     .matrix = matrix,
+                                     .rules = rules,
                                      .audit = pipeline_get_audit(pipeline),
                                      .access = pipeline_get_access(pipeline)};
         snapshot = web_snapshot_create(&input, 0, err, sizeof(err));

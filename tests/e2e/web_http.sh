@@ -96,7 +96,8 @@ s_client_negotiates() {
     out=$(openssl s_client -connect "$1" "$flag" -cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>&1) &&
         ! grep -q 'Cipher is (NONE)' <<<"$out"
 }
-control_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null)
+control_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' 2>/dev/null)
 if [ -n "$control_port" ]; then
     openssl s_server -accept "127.0.0.1:$control_port" -cert "$tmp/cert.pem" -key "$tmp/key.pem" \
         -cipher 'DEFAULT@SECLEVEL=0' -www -quiet >/dev/null 2>&1 &
@@ -118,7 +119,11 @@ for v in 1.0 1.1; do
     else
         pass
     fi
-    if s_client_negotiates "$addr" "$v"; then fail "openssl s_client negotiated TLS $v"; else pass; fi
+    if s_client_negotiates "$addr" "$v"; then
+        fail "openssl s_client negotiated TLS $v"
+    else
+        pass
+    fi
 done
 [ "$(curl -sk --tlsv1.2 --tls-max 1.2 "$base/api/health")" = ok ] && pass || fail "TLS 1.2 refused"
 [ "$(curl -sk --tlsv1.3 "$base/api/health")" = ok ] && pass || fail "TLS 1.3 refused"
@@ -128,7 +133,11 @@ else
     fail "no Strict-Transport-Security over HTTPS"
 fi
 # Plain HTTP on the HTTPS port gets no answer.
-if curl -s --max-time 5 -o /dev/null "http://$addr/api/health"; then fail "plain HTTP served"; else pass; fi
+if curl -s --max-time 5 -o /dev/null "http://$addr/api/health"; then
+    fail "plain HTTP served"
+else
+    pass
+fi
 still_serving "$base" "plain HTTP"
 
 # ---- headers -----------------------------------------------------------------

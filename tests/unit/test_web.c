@@ -33,8 +33,8 @@
 #define HDR "{'format':'fluxaudit-matrix/1',"
 #define T0 1700000000000000ull /* 2023-11-14T22:13:20Z */
 #define SEC 1000000ull
-#define CSP                                                                                       \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                 \
+#define CSP                                                                                        \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* ---- building an audit (as tests/unit/test_report.c does) -------------- */
@@ -99,15 +99,15 @@ static struct flow make_flow(const char *client, const char *server, uint16_t se
 /* A CT scanner with a waived app mismatch on F01, an obsolete TLS below its
  * declared encryption on F05, an undeclared ICMP flow and F02 never seen; an
  * idle pump whose name needs percent-encoding; one unattributed flow. */
-#define M_WEB                                                                                     \
-    HDR "'site':'CH Exemple','hosts':{'pacs':['10.10.2.5']},'devices':["                          \
-        "{'name':'ct-scanner-3','vendor':'Acme Medical','model':'CT 9000',"                       \
-        "'location':'Imagerie','addresses':['10.10.1.20'],'flows':["                              \
-        "{'id':'F01','from':'device','to':'pacs','proto':'tcp','port':11112,'app':'DICOM',"       \
-        "'waiver':'PACS VLAN isolated'},"                                                         \
-        "{'id':'F02','from':'device','to':'pacs','proto':'udp','port':123},"                     \
-        "{'id':'F05','from':'device','to':'pacs','proto':'tcp','port':8443,'app':'TLS',"          \
-        "'encryption':'tls1.2+'}]},"                                                              \
+#define M_WEB                                                                                      \
+    HDR "'site':'CH Exemple','hosts':{'pacs':['10.10.2.5']},'devices':["                           \
+        "{'name':'ct-scanner-3','vendor':'Acme Medical','model':'CT 9000',"                        \
+        "'location':'Imagerie','addresses':['10.10.1.20'],'flows':["                               \
+        "{'id':'F01','from':'device','to':'pacs','proto':'tcp','port':11112,'app':'DICOM',"        \
+        "'waiver':'PACS VLAN isolated'},"                                                          \
+        "{'id':'F02','from':'device','to':'pacs','proto':'udp','port':123},"                       \
+        "{'id':'F05','from':'device','to':'pacs','proto':'tcp','port':8443,'app':'TLS',"           \
+        "'encryption':'tls1.2+'}]},"                                                               \
         "{'name':'pump 7/<b>','addresses':['10.10.1.40']}]}"
 
 static void rx_build(struct rx *rx)
@@ -137,14 +137,21 @@ static void rx_build(struct rx *rx)
     audit_flow(rx->audit, &stray);
     audit_finish(rx->audit);
     rx->sources[0] = "ward.pcap";
-    rx->counters = (struct pipeline_counters){.packets = 1234, .bytes = 567890, .ip_packets = 1200,
-                                              .first_usec = T0, .last_usec = T0 + 90 * SEC};
+    rx->counters = (struct pipeline_counters){.packets = 1234,
+                                              .bytes = 567890,
+                                              .ip_packets = 1200,
+                                              .first_usec = T0,
+                                              .last_usec = T0 + 90 * SEC};
     rx->flow_stats = (struct flow_table_stats){.peak = 4, .created = 10};
-    rx->input = (struct report_input){.sources = rx->sources, .source_count = 1,
-                                      .counters = &rx->counters, .dropped = 7,
+    rx->input = (struct report_input){.sources = rx->sources,
+                                      .source_count = 1,
+                                      .counters = &rx->counters,
+                                      .dropped = 7,
                                       .flow_stats = &rx->flow_stats,
-                                      .dpi_stats = &rx->dpi_stats, .matrix = rx->matrix,
-                                      .rules = &rx->rules, .audit = rx->audit};
+                                      .dpi_stats = &rx->dpi_stats,
+                                      .matrix = rx->matrix,
+                                      .rules = &rx->rules,
+                                      .audit = rx->audit};
 }
 
 static void rx_close(struct rx *rx)
@@ -219,11 +226,13 @@ static struct reply request_with(int port, const char *method, const char *targe
     char *text = NULL;
     size_t length = 0;
     FILE *out = open_memstream(&text, &length);
-    fprintf(out, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s", method,
-            target, port, extra_headers != NULL ? extra_headers : "");
+    fprintf(out, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s", method, target,
+            port, extra_headers != NULL ? extra_headers : "");
     if (body != NULL)
-        fprintf(out, "Content-Type: application/x-www-form-urlencoded\r\n"
-                     "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+        fprintf(out,
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: %zu\r\n\r\n%s",
+                strlen(body), body);
     else
         fputs("\r\n", out);
     fclose(out);
@@ -448,7 +457,7 @@ static int findings_count(const char *query, const char *device, const char *sev
     int count = cJSON_GetArraySize(findings);
     ck_assert_double_eq(num(answer, "count"), count);
     const cJSON *finding;
-    cJSON_ArrayForEach(finding, findings) {
+    cJSON_ArrayForEach (finding, findings) {
         if (device != NULL)
             ck_assert_str_eq(str(finding, "device"), device);
         if (severity != NULL)
@@ -471,16 +480,17 @@ START_TEST(test_findings_filters)
     int ct = cJSON_GetArraySize(cJSON_GetObjectItem(device, "findings"));
     cJSON_Delete(device);
     ck_assert_int_eq(findings_count("?device=ct-scanner-3", "ct-scanner-3", NULL, NULL, NULL), ct);
-    ck_assert_int_eq(findings_count("?device=pump+7%2F%3Cb%3E", "pump 7/<b>", NULL, NULL, NULL),
-                     0);
+    ck_assert_int_eq(findings_count("?device=pump+7%2F%3Cb%3E", "pump 7/<b>", NULL, NULL, NULL), 0);
     ck_assert_int_eq(all, ct);
     ck_assert_int_eq(findings_count("?status=waived", NULL, NULL, NULL, "waived"), 1);
     ck_assert_int_eq(findings_count("?code=FLOW_APP_MISMATCH&status=waived", NULL, NULL,
-                                    "FLOW_APP_MISMATCH", "waived"), 1);
-    ck_assert_int_eq(findings_count("?code=FLOW_NOT_OBSERVED", NULL, NULL, "FLOW_NOT_OBSERVED",
-                                    NULL), 1);
+                                    "FLOW_APP_MISMATCH", "waived"),
+                     1);
+    ck_assert_int_eq(
+        findings_count("?code=FLOW_NOT_OBSERVED", NULL, NULL, "FLOW_NOT_OBSERVED", NULL), 1);
     ck_assert_int_eq(findings_count("?code=TLS_OBSOLETE_VERSION&severity=high", NULL, "high",
-                                    "TLS_OBSOLETE_VERSION", NULL), 1);
+                                    "TLS_OBSOLETE_VERSION", NULL),
+                     1);
     ck_assert_int_eq(findings_count("?code=TLS_WEAK_CIPHER", NULL, NULL, NULL, NULL), 0);
     /* Empty values filter nothing; the four filters together. */
     ck_assert_int_eq(findings_count("?severity=&code=&device=&status=", NULL, NULL, NULL, NULL),
@@ -499,15 +509,30 @@ END_TEST
 START_TEST(test_findings_validation)
 {
     static const char *const bad[] = {
-        "/api/findings?severity=severe", "/api/findings?severity=HIGH",
-        "/api/findings?code=NOPE", "/api/findings?device=nope", "/api/findings?status=closed",
-        "/api/findings?colour=red", "/api/findings?severity", "/api/findings?severity=high&",
-        "/api/findings?&severity=high", "/api/findings?severity=high&severity=low",
-        "/api/findings?severity=hi%00gh", "/api/findings?severity=%zz",
-        "/api/findings?severity=%4", "/api/findings?device=ct%0ascanner",
-        "/api/flows?severity=high", "/api/flows?device=nope", "/api/summary?x=1",
-        "/api/devices?device=ct-scanner-3", "/api/report.json?download=1", "/api/health?x=",
-        "/?a=b", "/assets/app.js?v=1", "/login?error=other", "/api/findings?=x",
+        "/api/findings?severity=severe",
+        "/api/findings?severity=HIGH",
+        "/api/findings?code=NOPE",
+        "/api/findings?device=nope",
+        "/api/findings?status=closed",
+        "/api/findings?colour=red",
+        "/api/findings?severity",
+        "/api/findings?severity=high&",
+        "/api/findings?&severity=high",
+        "/api/findings?severity=high&severity=low",
+        "/api/findings?severity=hi%00gh",
+        "/api/findings?severity=%zz",
+        "/api/findings?severity=%4",
+        "/api/findings?device=ct%0ascanner",
+        "/api/flows?severity=high",
+        "/api/flows?device=nope",
+        "/api/summary?x=1",
+        "/api/devices?device=ct-scanner-3",
+        "/api/report.json?download=1",
+        "/api/health?x=",
+        "/?a=b",
+        "/assets/app.js?v=1",
+        "/login?error=other",
+        "/api/findings?=x",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct reply reply = http_get(fixture_port, bad[i]);
@@ -531,7 +556,7 @@ START_TEST(test_flows)
     ck_assert_int_eq(cJSON_GetArraySize(flows), 3);
     int undeclared = 0;
     const cJSON *flow;
-    cJSON_ArrayForEach(flow, flows) {
+    cJSON_ArrayForEach (flow, flows) {
         ck_assert_str_eq(str(flow, "device"), "ct-scanner-3");
         ck_assert_str_eq(str(flow, "client"), "10.10.1.20");
         undeclared += cJSON_IsNull(cJSON_GetObjectItem(flow, "matrix_flow"));
@@ -573,8 +598,8 @@ START_TEST(test_reports)
         ck_assert_int_eq(reply.status, 200);
         ck_assert_str_eq(header(&reply, "Content-Type"), types[i]);
         char disposition[96];
-        snprintf(disposition, sizeof(disposition),
-                 "attachment; filename=\"fluxaudit-report.%s\"", names[i]);
+        snprintf(disposition, sizeof(disposition), "attachment; filename=\"fluxaudit-report.%s\"",
+                 names[i]);
         ck_assert_str_eq(header(&reply, "Content-Disposition"), disposition);
         assert_security_headers(&reply);
         char *expected = render(i);
@@ -639,14 +664,33 @@ START_TEST(test_paths)
         const char *target;
         int status;
     } cases[] = {
-        {"/", 200}, {"/index.html", 200}, {"/assets/app.js", 200}, {"/assets/app.css", 200},
-        {"/assets/README.md", 404}, {"/assets/", 400}, {"/assets/../web.c", 400},
-        {"/../../etc/passwd", 400}, {"/%2e%2e/etc/passwd", 400}, {"/assets/%2E%2e", 400},
-        {"/assets/.", 400}, {"//api/summary", 400}, {"/api//summary", 400},
-        {"/api/summary/", 400}, {"/api/summary%00", 400}, {"/api%2fsummary", 404},
-        {"/api\\summary", 400}, {"/api/Summary", 404}, {"/api", 404}, {"/api/", 400},
-        {"/index.htm", 404}, {"/a/b/c/d/e", 404}, {"*", 400}, {"http://x/api/summary", 400},
-        {"/login", 200}, {"/api/%zz", 400}, {"/api/devices/a/b", 404},
+        {"/", 200},
+        {"/index.html", 200},
+        {"/assets/app.js", 200},
+        {"/assets/app.css", 200},
+        {"/assets/README.md", 404},
+        {"/assets/", 400},
+        {"/assets/../web.c", 400},
+        {"/../../etc/passwd", 400},
+        {"/%2e%2e/etc/passwd", 400},
+        {"/assets/%2E%2e", 400},
+        {"/assets/.", 400},
+        {"//api/summary", 400},
+        {"/api//summary", 400},
+        {"/api/summary/", 400},
+        {"/api/summary%00", 400},
+        {"/api%2fsummary", 404},
+        {"/api\\summary", 400},
+        {"/api/Summary", 404},
+        {"/api", 404},
+        {"/api/", 400},
+        {"/index.htm", 404},
+        {"/a/b/c/d/e", 404},
+        {"*", 400},
+        {"http://x/api/summary", 400},
+        {"/login", 200},
+        {"/api/%zz", 400},
+        {"/api/devices/a/b", 404},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int status = get_status(fixture_port, cases[i].target);
@@ -697,9 +741,9 @@ START_TEST(test_host_header)
     static const char *const good[] = {"localhost:8080", "127.0.0.1", "[::1]:80", "127.1.2.3:9"};
     for (size_t i = 0; i < 4; i++) {
         char request[256];
-        int length = snprintf(request, sizeof(request),
-                              "GET /api/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                              good[i]);
+        int length =
+            snprintf(request, sizeof(request),
+                     "GET /api/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", good[i]);
         reply = exchange(fixture_port, request, (size_t)length);
         ck_assert_msg(reply.status == 200, "%s: %d", good[i], reply.status);
         reply_free(&reply);
@@ -824,8 +868,8 @@ static void *reader_thread(void *opaque)
     for (int i = 0; i < args->rounds; i++) {
         const char *target = i % 2 == 0 ? "/api/summary" : "/api/report.json";
         struct reply reply = http_get(args->port, target);
-        cJSON *json = reply.status == 200 ? cJSON_ParseWithLength(reply.body, reply.body_length)
-                                          : NULL;
+        cJSON *json =
+            reply.status == 200 ? cJSON_ParseWithLength(reply.body, reply.body_length) : NULL;
         if (json == NULL) {
             args->failures++;
         } else if (i % 2 == 0) {
@@ -886,9 +930,22 @@ END_TEST
 START_TEST(test_bad_options)
 {
     static const char *const bad[] = {
-        "localhost:8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:+80",
-        "127.0.0.1:80x", "127.0.0.1: 80", "1.2.3:80", "[::1:80", "[::1]80", "::1:80",
-        "[fe80::1%eth0]:80", "", ":80", "127.0.0.1:123456", "[127.0.0.1]:80",
+        "localhost:8080",
+        "127.0.0.1",
+        "127.0.0.1:",
+        "127.0.0.1:65536",
+        "127.0.0.1:+80",
+        "127.0.0.1:80x",
+        "127.0.0.1: 80",
+        "1.2.3:80",
+        "[::1:80",
+        "[::1]80",
+        "::1:80",
+        "[fe80::1%eth0]:80",
+        "",
+        ":80",
+        "127.0.0.1:123456",
+        "[127.0.0.1]:80",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct web_options options = {.listen = bad[i]};
@@ -901,12 +958,12 @@ START_TEST(test_bad_options)
     struct web_options half = {.listen = "127.0.0.1:0", .tls_cert = "/nonexistent.pem"};
     ck_assert_ptr_null(web_start(&half, err, sizeof(err)));
     ck_assert_str_eq(err, "HTTPS needs both a certificate and a key");
-    struct web_options missing = {.listen = "127.0.0.1:0", .tls_cert = "/nonexistent/c.pem",
-                                  .tls_key = "/nonexistent/k.pem"};
+    struct web_options missing = {
+        .listen = "127.0.0.1:0", .tls_cert = "/nonexistent/c.pem", .tls_key = "/nonexistent/k.pem"};
     ck_assert_ptr_null(web_start(&missing, err, sizeof(err)));
     ck_assert_str_eq(err, "/nonexistent/c.pem: No such file or directory");
-    struct web_options not_pem = {.listen = "127.0.0.1:0", .tls_cert = "/etc/hostname",
-                                  .tls_key = "/etc/hostname"};
+    struct web_options not_pem = {
+        .listen = "127.0.0.1:0", .tls_cert = "/etc/hostname", .tls_key = "/etc/hostname"};
     ck_assert_ptr_null(web_start(&not_pem, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "not a PEM file"));
     struct web_options no_accounts = {.listen = "127.0.0.1:0", .accounts = "/nonexistent/acc"};
@@ -1024,11 +1081,11 @@ END_TEST
 START_TEST(test_bad_accounts_files)
 {
     static const char *const files[] = {
-        "alice:$1$md5$hash\n",               /* not yescrypt */
-        "alice\n",                           /* no hash */
-        "al ice:$y$j9T$abc$def\n",           /* bad user */
+        "alice:$1$md5$hash\n",              /* not yescrypt */
+        "alice\n",                          /* no hash */
+        "al ice:$y$j9T$abc$def\n",          /* bad user */
         "alice:$y$j9T$a\nalice:$y$j9T$b\n", /* twice */
-        "alice:$y$j9T$abc$d f\n",            /* bad hash characters */
+        "alice:$y$j9T$abc$d f\n",           /* bad hash characters */
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         const char *path = account_file("bad");
@@ -1120,8 +1177,8 @@ START_TEST(test_login_flow)
     ck_assert_str_eq(header(&reply, "Location"), "/login?error=refused");
     reply_free(&reply);
     /* A foreign Origin cannot log in. */
-    reply = login(port, "user=alice&password=s3cret%26%3D%2B%25",
-                  "Origin: http://evil.example\r\n");
+    reply =
+        login(port, "user=alice&password=s3cret%26%3D%2B%25", "Origin: http://evil.example\r\n");
     ck_assert_int_eq(reply.status, 403);
     reply_free(&reply);
     /* Malformed forms. */
