@@ -1321,6 +1321,19 @@ static struct matrix *build_matrix(struct builder *b, const char *const *names)
         b->oom = true;
     else
         build_inventory(b, root, &inv);
+    bool has_device = false;
+    for (size_t i = 0; i < inv.count; i++)
+        has_device = has_device || !inv.entries[i].is_host;
+    if (!has_device && !b->oom) {
+        /* Said in CSV words rather than as an empty "devices" array. */
+        const struct csv_table *t = b->tables[CSV_FILE_INVENTORY];
+        diag_error(diag, t->name, t->rows[0].cells[0].line, t->rows[0].cells[0].column,
+                   "the inventory lists no device (rows whose \"kind\" is \"device\" or "
+                   "blank): a matrix describes at least one device");
+        free(inv.entries);
+        cJSON_Delete(root);
+        return NULL;
+    }
     const char *reported[CSV_REMEMBERED_MISSING];
     size_t reported_count = 0;
     for (size_t r = 1; r < matrix_table->count && !b->oom; r++)
