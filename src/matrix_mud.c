@@ -24,22 +24,22 @@
 #include "matrix_build.h"
 #include "util/json_locate.h"
 
-#define MUD_NAME_MAX 64       /* host names and flow ids, as in the matrix */
-#define MUD_MAX_FLOWS 1024    /* per device, as in the matrix */
-#define MUD_MAX_HOSTS 64      /* distinct MUD abstractions in one file */
+#define MUD_NAME_MAX 64               /* host names and flow ids, as in the matrix */
+#define MUD_MAX_FLOWS 1024            /* per device, as in the matrix */
+#define MUD_MAX_HOSTS 64              /* distinct MUD abstractions in one file */
 #define MUD_UNBOUND "unbound.invalid" /* placeholder entry, removed after the build */
 #define MUD_PREFIX "ietf-access-control-list:"
 
 /* The default internal networks of netaddr.c, as text for a host. */
 static const char *const default_local_networks[] = {
-    "10.0.0.0/8",     "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
-    "127.0.0.0/8",    "fc00::/7",      "fe80::/10",      "::1/128",
+    "10.0.0.0/8",  "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+    "127.0.0.0/8", "fc00::/7",      "fe80::/10",      "::1/128",
 };
 
 static const char *const mud_keys[] = {
-    "mud-version",  "mud-url",      "last-update", "mud-signature",      "cache-validity",
-    "is-supported", "systeminfo",   "mfg-name",    "model-name",         "firmware-rev",
-    "software-rev", "documentation", "extensions", "from-device-policy", "to-device-policy",
+    "mud-version",  "mud-url",       "last-update", "mud-signature",      "cache-validity",
+    "is-supported", "systeminfo",    "mfg-name",    "model-name",         "firmware-rev",
+    "software-rev", "documentation", "extensions",  "from-device-policy", "to-device-policy",
 };
 
 enum policy { POLICY_FROM_DEVICE, POLICY_TO_DEVICE };
@@ -49,28 +49,28 @@ static const char *const policy_names[] = {"from-device-policy", "to-device-poli
 /* A host standing for a MUD abstraction (controller, local-networks...). */
 struct mud_host {
     char name[MUD_NAME_MAX + 1];
-    const cJSON *at;   /* first MUD node naming it */
-    bool bound;        /* defined by the inventory, or local-networks */
+    const cJSON *at; /* first MUD node naming it */
+    bool bound;      /* defined by the inventory, or local-networks */
     bool from_inventory;
 };
 
 struct mud_loader {
     const char *mud_path;
     struct diag *diag;
-    struct json_reporter report;           /* MUD file errors */
+    struct json_reporter report; /* MUD file errors */
     const struct matrix *inventory;
-    struct json_location *positions;       /* of every node we create */
+    struct json_location *positions; /* of every node we create */
     size_t position_count, position_cap;
     bool out_of_memory;
-    cJSON *flows;                          /* template flow objects */
+    cJSON *flows; /* template flow objects */
     struct mud_host hosts[MUD_MAX_HOSTS];
     size_t host_count;
-    const cJSON *acl_array;                /* "acl" of the acls container */
+    const cJSON *acl_array; /* "acl" of the acls container */
     bool *acl_used;
     const char *model_name;
     const char *mud_url;
     const cJSON *model_node;
-    const cJSON *mud_node;                 /* "ietf-mud:mud" */
+    const cJSON *mud_node; /* "ietf-mud:mud" */
 };
 
 /* One ACE translated, before it becomes a flow object. */
@@ -281,7 +281,7 @@ static bool use_host(struct mud_loader *l, const char *name, const cJSON *at)
 
 /* ---------------------------------------------------------------- ports */
 
-/* A port number leaf: an integer 0..65535 (`allow_zero` for bounds). */
+/* A port number leaf: an integer 0..65535. */
 static bool port_number(struct mud_loader *l, const cJSON *node, const char *key, long *out)
 {
     if (node == NULL) {
@@ -298,7 +298,7 @@ static bool port_number(struct mud_loader *l, const cJSON *node, const char *key
 
 /* Translates an ietf-packet-fields port match ("operator"+"port", or
  * "lower-port"+"upper-port") to the matrix's port text. Returns false after
- * an error or a warning that skips the ACE (*skip set). */
+ * an error. */
 static bool port_text(struct mud_loader *l, const cJSON *node, const char *key, char *out,
                       size_t len)
 {
@@ -331,8 +331,10 @@ static bool port_text(struct mud_loader *l, const cJSON *node, const char *key, 
         return true;
     }
     if (port == NULL) {
-        json_report_error(&l->report, node, "\"%s\": missing \"port\" (or \"lower-port\" and "
-                          "\"upper-port\")", key);
+        json_report_error(&l->report, node,
+                          "\"%s\": missing \"port\" (or \"lower-port\" and "
+                          "\"upper-port\")",
+                          key);
         return false;
     }
     if (!port_number(l, port, "port", &a))
@@ -372,20 +374,19 @@ static bool port_text(struct mud_loader *l, const cJSON *node, const char *key, 
 /* ---------------------------------------------------------------- matches */
 
 struct ace_matches {
-    long protocol;              /* -1 when absent */
+    long protocol; /* -1 when absent */
     const cJSON *protocol_node;
-    const cJSON *l4;            /* "tcp", "udp" or "icmp" container */
+    const cJSON *l4; /* "tcp", "udp" or "icmp" container */
     const char *l4_name;
-    const cJSON *remote_port;   /* port match of the remote side */
-    const cJSON *device_port;   /* port match of the device side */
-    const cJSON *initiated;     /* "ietf-mud:direction-initiated" */
-    int peers;                  /* how many peer matches were given */
+    const cJSON *remote_port; /* port match of the remote side */
+    const cJSON *device_port; /* port match of the device side */
+    const cJSON *initiated;   /* "ietf-mud:direction-initiated" */
+    int peers;                /* how many peer matches were given */
 };
 
 /* Notes one peer match of the ACE; a second one makes the ACE an
  * intersection the matrix cannot express. */
-static void set_peer(struct ace_flow *f, struct ace_matches *m, const char *text,
-                     const cJSON *node)
+static void set_peer(struct ace_flow *f, struct ace_matches *m, const char *text, const cJSON *node)
 {
     m->peers++;
     snprintf(f->peer, sizeof(f->peer), "%s", text);
@@ -396,10 +397,10 @@ static void set_peer(struct ace_flow *f, struct ace_matches *m, const char *text
 static void load_l3(struct mud_loader *l, enum policy policy, const cJSON *l3, bool v6,
                     struct ace_flow *f, struct ace_matches *m)
 {
-    const char *remote_dns = policy == POLICY_FROM_DEVICE ? "ietf-acldns:dst-dnsname"
-                                                          : "ietf-acldns:src-dnsname";
-    const char *device_dns = policy == POLICY_FROM_DEVICE ? "ietf-acldns:src-dnsname"
-                                                          : "ietf-acldns:dst-dnsname";
+    const char *remote_dns =
+        policy == POLICY_FROM_DEVICE ? "ietf-acldns:dst-dnsname" : "ietf-acldns:src-dnsname";
+    const char *device_dns =
+        policy == POLICY_FROM_DEVICE ? "ietf-acldns:src-dnsname" : "ietf-acldns:dst-dnsname";
     char remote_net[40], device_net[40];
     snprintf(remote_net, sizeof(remote_net), "%s-ipv%c-network",
              policy == POLICY_FROM_DEVICE ? "destination" : "source", v6 ? '6' : '4');
@@ -432,14 +433,14 @@ static void load_l3(struct mud_loader *l, enum policy policy, const cJSON *l3, b
             }
         } else if (strcmp(key, device_dns) == 0 || strcmp(key, device_net) == 0) {
             mud_warning_key(l, item,
-                        "\"%s\" in a %s ACE names the device itself: ignored (the device is "
-                        "known by its inventory addresses)",
-                        key, policy_names[policy]);
+                            "\"%s\" in a %s ACE names the device itself: ignored (the device is "
+                            "known by its inventory addresses)",
+                            key, policy_names[policy]);
         } else {
             mud_warning_key(l, item,
-                        "\"%s\" is not supported: ignored, the imported flow is broader than "
-                        "the ACE",
-                        key);
+                            "\"%s\" is not supported: ignored, the imported flow is broader than "
+                            "the ACE",
+                            key);
         }
     }
 }
@@ -466,9 +467,9 @@ static void load_l4(struct mud_loader *l, enum policy policy, const cJSON *l4, b
             m->initiated = item;
         } else {
             mud_warning_key(l, item,
-                        "\"%s\" is not supported: ignored, the imported flow is broader than "
-                        "the ACE",
-                        key);
+                            "\"%s\" is not supported: ignored, the imported flow is broader than "
+                            "the ACE",
+                            key);
         }
     }
 }
@@ -489,8 +490,7 @@ static void load_mud_match(struct mud_loader *l, const cJSON *node, struct ace_f
                 continue;
             known = true;
             if (!cJSON_IsString(item) || item->valuestring[0] == '\0') {
-                json_report_expected(&l->report, key, item,
-                                     i == 1 ? "a domain name" : "a URI");
+                json_report_expected(&l->report, key, item, i == 1 ? "a domain name" : "a URI");
                 f->skip = true;
                 continue;
             }
@@ -527,8 +527,7 @@ static void load_matches(struct mud_loader *l, enum policy policy, const cJSON *
     for (const cJSON *item = matches->child; item != NULL; item = item->next) {
         const char *key = item->string;
         bool is_l3 = strcmp(key, "ipv4") == 0 || strcmp(key, "ipv6") == 0;
-        bool is_l4 = strcmp(key, "tcp") == 0 || strcmp(key, "udp") == 0 ||
-                     strcmp(key, "icmp") == 0;
+        bool is_l4 = strcmp(key, "tcp") == 0 || strcmp(key, "udp") == 0 || strcmp(key, "icmp") == 0;
         bool is_mud = strcmp(key, "ietf-mud:mud") == 0;
         if (!is_l3 && !is_l4 && !is_mud) {
             mud_warning_key(l, item, "unsupported match \"%s\": ACE not imported", key);
@@ -552,8 +551,9 @@ static void load_matches(struct mud_loader *l, enum policy policy, const cJSON *
             m->l4 = item;
             m->l4_name = key;
             if (strcmp(key, "icmp") == 0 && item->child != NULL)
-                mud_warning_key(l, item, "ICMP type and code are not checked: the imported flow "
-                            "allows any ICMP message");
+                mud_warning_key(l, item,
+                                "ICMP type and code are not checked: the imported flow "
+                                "allows any ICMP message");
             else if (strcmp(key, "icmp") != 0)
                 load_l4(l, policy, item, key[0] == 't', f, m);
         }
@@ -582,8 +582,8 @@ static bool resolve_proto(struct mud_loader *l, const cJSON *ace, struct ace_flo
     }
     if (by_number != NULL && by_l4 != NULL && strcmp(by_number, by_l4) != 0) {
         json_report_error(&l->report, m->protocol_node,
-                          "\"protocol\": %ld contradicts the \"%s\" match of this ACE",
-                          m->protocol, by_l4);
+                          "\"protocol\": %ld contradicts the \"%s\" match of this ACE", m->protocol,
+                          by_l4);
         return false;
     }
     f->proto = by_number != NULL ? by_number : by_l4 != NULL ? by_l4 : "any";
@@ -608,17 +608,16 @@ static bool resolve_direction(struct mud_loader *l, enum policy policy, struct a
     const cJSON *sender = device_initiates ? m->device_port : m->remote_port;
     snprintf(f->port, sizeof(f->port), "any");
     f->port_node = receiver != NULL ? receiver : f->proto_node;
-    if (receiver != NULL &&
-        !port_text(l, receiver, receiver->string, f->port, sizeof(f->port)))
+    if (receiver != NULL && !port_text(l, receiver, receiver->string, f->port, sizeof(f->port)))
         return false;
     char ignored[40];
     if (sender != NULL && !port_text(l, sender, sender->string, ignored, sizeof(ignored)))
         return false;
     if (sender != NULL && strcmp(f->proto, "icmp") != 0)
         mud_warning_key(l, sender,
-                    "\"%s\" is the initiator's port, which the flow matrix does not check: "
-                    "ignored",
-                    sender->string);
+                        "\"%s\" is the initiator's port, which the flow matrix does not check: "
+                        "ignored",
+                        sender->string);
     return true;
 }
 
@@ -884,8 +883,8 @@ static void load_policy(struct mud_loader *l, const cJSON *mud, enum policy poli
             continue;
         }
         l->acl_used[index] = true;
-        const cJSON *aces = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(acl, "aces"), "ace");
+        const cJSON *aces =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(acl, "aces"), "ace");
         for (const cJSON *ace = cJSON_IsArray(aces) ? aces->child : NULL; ace != NULL;
              ace = ace->next)
             load_ace(l, name->valuestring, policy, ace);
@@ -917,7 +916,8 @@ static void load_header(struct mud_loader *l, const cJSON *mud)
 {
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(mud, "mud-version");
     if (version == NULL)
-        json_report_error(&l->report, mud, "missing required key \"mud-version\" in "
+        json_report_error(&l->report, mud,
+                          "missing required key \"mud-version\" in "
                           "\"ietf-mud:mud\" (expected 1)");
     else if (!cJSON_IsNumber(version) || version->valuedouble != 1)
         json_report_expected(&l->report, "mud-version", version, "1 (RFC 8520)");
@@ -933,7 +933,8 @@ static void load_header(struct mud_loader *l, const cJSON *mud)
         for (size_t i = 0; i < sizeof(mud_keys) / sizeof(mud_keys[0]) && !known; i++)
             known = strcmp(item->string, mud_keys[i]) == 0;
         if (!known)
-            mud_warning_key(l, item, "unknown key \"%s\" in \"ietf-mud:mud\": ignored", item->string);
+            mud_warning_key(l, item, "unknown key \"%s\" in \"ietf-mud:mud\": ignored",
+                            item->string);
     }
 }
 
@@ -950,8 +951,7 @@ static void load_mud(struct mud_loader *l, const cJSON *root)
     }
     const cJSON *mud = cJSON_GetObjectItemCaseSensitive(root, "ietf-mud:mud");
     if (mud == NULL) {
-        json_report_error(&l->report, root,
-                          "missing \"ietf-mud:mud\": not an RFC 8520 MUD file");
+        json_report_error(&l->report, root, "missing \"ietf-mud:mud\": not an RFC 8520 MUD file");
         return;
     }
     if (!cJSON_IsObject(mud)) {
@@ -1060,9 +1060,9 @@ static void add_hosts(struct mud_loader *l, cJSON *root)
             continue;
         }
         const struct matrix *inv = l->inventory;
-        size_t count = inv->has_internal ? inv->internal_count
-                                         : sizeof(default_local_networks) /
-                                               sizeof(default_local_networks[0]);
+        size_t count = inv->has_internal
+                           ? inv->internal_count
+                           : sizeof(default_local_networks) / sizeof(default_local_networks[0]);
         for (size_t j = 0; j < count; j++) {
             char text[64];
             if (inv->has_internal)
@@ -1111,7 +1111,8 @@ static bool bind_devices(struct mud_loader *l, cJSON *root, const char *inventor
 {
     struct json_locations templates = {0};
     templates.count = l->position_count;
-    templates.entries = malloc((templates.count ? templates.count : 1) * sizeof(*templates.entries));
+    templates.entries =
+        malloc((templates.count ? templates.count : 1) * sizeof(*templates.entries));
     if (templates.entries == NULL) {
         l->out_of_memory = true;
         return false;
@@ -1174,9 +1175,9 @@ static void warn_unbound(struct mud_loader *l, const char *inventory_path)
         if (h->bound)
             continue;
         mud_warning_key(l, h->at,
-                    "\"%s\" is bound to no address: its flows match nothing until %s defines "
-                    "the host \"%s\" (hosts: {\"%s\": [addresses]})",
-                    h->name, inventory_path, h->name, h->name);
+                        "\"%s\" is bound to no address: its flows match nothing until %s defines "
+                        "the host \"%s\" (hosts: {\"%s\": [addresses]})",
+                        h->name, inventory_path, h->name, h->name);
     }
 }
 
@@ -1225,9 +1226,11 @@ struct matrix *matrix_load_mud(const char *mud_path, const char *inventory_path,
     }
     size_t errors_before = diag->errors;
     size_t entries_before = diag->count;
-    struct mud_loader l = {.mud_path = mud_path, .diag = diag,
+    struct mud_loader l = {.mud_path = mud_path,
+                           .diag = diag,
                            .report = {mud_path, diag, &mud_doc.locations},
-                           .inventory = inventory, .flows = cJSON_CreateArray()};
+                           .inventory = inventory,
+                           .flows = cJSON_CreateArray()};
     struct matrix *result = NULL;
     if (l.flows == NULL)
         l.out_of_memory = true;

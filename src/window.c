@@ -28,14 +28,14 @@ struct day_word {
 /* English abbreviations and names, their French equivalents, and a few
  * common groups. Matched case-insensitively. */
 static const struct day_word day_words[] = {
-    {"mon", 1 << 0},      {"monday", 1 << 0},    {"lun", 1 << 0},      {"lundi", 1 << 0},
-    {"tue", 1 << 1},      {"tues", 1 << 1},      {"tuesday", 1 << 1},  {"mar", 1 << 1},
-    {"mardi", 1 << 1},    {"wed", 1 << 2},       {"wednesday", 1 << 2}, {"mer", 1 << 2},
-    {"mercredi", 1 << 2}, {"thu", 1 << 3},       {"thur", 1 << 3},     {"thurs", 1 << 3},
-    {"thursday", 1 << 3}, {"jeu", 1 << 3},       {"jeudi", 1 << 3},    {"fri", 1 << 4},
-    {"friday", 1 << 4},   {"ven", 1 << 4},       {"vendredi", 1 << 4}, {"sat", 1 << 5},
-    {"saturday", 1 << 5}, {"sam", 1 << 5},       {"samedi", 1 << 5},   {"sun", 1 << 6},
-    {"sunday", 1 << 6},   {"dim", 1 << 6},       {"dimanche", 1 << 6}, {"daily", ALL_DAYS},
+    {"mon", 1 << 0},      {"monday", 1 << 0}, {"lun", 1 << 0},       {"lundi", 1 << 0},
+    {"tue", 1 << 1},      {"tues", 1 << 1},   {"tuesday", 1 << 1},   {"mar", 1 << 1},
+    {"mardi", 1 << 1},    {"wed", 1 << 2},    {"wednesday", 1 << 2}, {"mer", 1 << 2},
+    {"mercredi", 1 << 2}, {"thu", 1 << 3},    {"thur", 1 << 3},      {"thurs", 1 << 3},
+    {"thursday", 1 << 3}, {"jeu", 1 << 3},    {"jeudi", 1 << 3},     {"fri", 1 << 4},
+    {"friday", 1 << 4},   {"ven", 1 << 4},    {"vendredi", 1 << 4},  {"sat", 1 << 5},
+    {"saturday", 1 << 5}, {"sam", 1 << 5},    {"samedi", 1 << 5},    {"sun", 1 << 6},
+    {"sunday", 1 << 6},   {"dim", 1 << 6},    {"dimanche", 1 << 6},  {"daily", ALL_DAYS},
     {"weekdays", 0x1F},   {"weekend", 0x60},
 };
 
@@ -122,7 +122,8 @@ static uint8_t parse_day(struct parser *p)
                 return day_words[i].days;
         }
     }
-    fail_at(p, start, "unknown day \"%.*s\": expected Mon, Tue, Wed, Thu, Fri, Sat, Sun (or "
+    fail_at(p, start,
+            "unknown day \"%.*s\": expected Mon, Tue, Wed, Thu, Fri, Sat, Sun (or "
             "lun..dim), \"daily\", \"weekdays\" or \"weekend\"",
             (int)(n < DAY_WORD_MAX ? n : DAY_WORD_MAX), p->text + start);
     return 0;
@@ -291,8 +292,8 @@ bool window_parse(const char *text, struct window *out, char *err, size_t err_le
     memset(out, 0, sizeof(*out));
     if (err != NULL && err_len > 0)
         err[0] = '\0';
-    struct parser p = {.text = text != NULL ? text : "", .out = out, .err = err,
-                       .err_len = err_len};
+    struct parser p = {
+        .text = text != NULL ? text : "", .out = out, .err = err, .err_len = err_len};
     p.len = strnlen(p.text, WINDOW_MAX_TEXT + 1);
     if (p.len > WINDOW_MAX_TEXT) {
         fail_at(&p, WINDOW_MAX_TEXT, "expression too long (at most %d bytes)", WINDOW_MAX_TEXT);
@@ -310,8 +311,10 @@ bool window_parse(const char *text, struct window *out, char *err, size_t err_le
     char got[32];
     while (!p.failed) {
         if (isdigit((unsigned char)peek(&p))) {
-            fail_at(&p, p.pos, "expected days before the hours, e.g. \"daily %s\" or "
-                    "\"Mon-Fri ...\"", "HH:MM-HH:MM");
+            fail_at(&p, p.pos,
+                    "expected days before the hours, e.g. \"daily %s\" or "
+                    "\"Mon-Fri ...\"",
+                    "HH:MM-HH:MM");
             break;
         }
         uint8_t days = parse_days(&p);

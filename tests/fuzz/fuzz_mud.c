@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char mud_path[64], inventory_path[64];
     if (!memory_file("mud", data, size, &mud_fd, mud_path, sizeof(mud_path)))
         return 0;
-    if (!memory_file("inventory", inventory, sizeof(inventory) - 1, &inventory_fd,
-                     inventory_path, sizeof(inventory_path))) {
+    if (!memory_file("inventory", inventory, sizeof(inventory) - 1, &inventory_fd, inventory_path,
+                     sizeof(inventory_path))) {
         close(mud_fd);
         return 0;
     }

@@ -102,8 +102,8 @@ START_TEST(test_lightbulb)
 {
     struct diag d;
     diag_init(&d);
-    struct matrix *m = matrix_load_mud(MUD_DIR "lightbulb2000.json",
-                                       MUD_DIR "lightbulb2000.inventory.json", &d);
+    struct matrix *m =
+        matrix_load_mud(MUD_DIR "lightbulb2000.json", MUD_DIR "lightbulb2000.inventory.json", &d);
     ck_assert_ptr_nonnull(m);
     ck_assert_uint_eq(d.count, 0);
     ck_assert_uint_eq(m->device_count, 3);
@@ -135,8 +135,8 @@ START_TEST(test_infusion_pump)
 {
     struct diag d;
     diag_init(&d);
-    struct matrix *m = matrix_load_mud(MUD_DIR "infusion_pump.json",
-                                       MUD_DIR "infusion_pump.inventory.json", &d);
+    struct matrix *m =
+        matrix_load_mud(MUD_DIR "infusion_pump.json", MUD_DIR "infusion_pump.inventory.json", &d);
     ck_assert_ptr_nonnull(m);
     const char *const expected[] = {
         "infusion_pump.json:41:35: warning: \"controller:mud.acme-medical.example/controllers/"
@@ -152,7 +152,8 @@ START_TEST(test_infusion_pump)
         "infusion_pump.json:86:42: warning: ACE \"no-telnet\" drops traffic: not imported (the "
         "matrix lists allowed flows; anything else is already a deviation)",
         "infusion_pump.json:122:35: warning: \"manufacturer:acme-medical.example\" is bound to "
-        "no address: its flows match nothing until " MUD_DIR "infusion_pump.inventory.json defines the "
+        "no address: its flows match nothing until " MUD_DIR
+        "infusion_pump.inventory.json defines the "
         "host \"manufacturer:acme-medical.example\" (hosts: "
         "{\"manufacturer:acme-medical.example\": [addresses]})",
         "infusion_pump.json:134:17: warning: unsupported match \"eth\": ACE not imported",
@@ -183,15 +184,15 @@ START_TEST(test_infusion_pump)
         assert_flow(m, &f[0], "MUD-pump-v4-fr-telemetry", "device",
                     "telemetry.acme-medical.example", MATRIX_PROTO_TCP, 443, 443, true, 27, 13);
         assert_flow(m, &f[1], "MUD-pump-v4-fr-hl7-to-server", "device",
-                    "controller:mud.acme-medical.example/controllers/pump-server",
-                    MATRIX_PROTO_TCP, 2575, 2575, false, 38, 13);
+                    "controller:mud.acme-medical.example/controllers/pump-server", MATRIX_PROTO_TCP,
+                    2575, 2575, false, 38, 13);
         ck_assert_int_eq(f[1].to.kind, MATRIX_PEER_HOST);
         assert_flow(m, &f[2], "MUD-pump-v4-fr-ntp", "device", "local-networks", MATRIX_PROTO_UDP,
                     123, 123, false, 50, 13);
         assert_flow(m, &f[3], "MUD-pump-v4-fr-drug-library-sync", "device", "same-manufacturer",
                     MATRIX_PROTO_TCP, 50000, 50010, false, 59, 13);
-        assert_flow(m, &f[4], "MUD-pump-v4-fr-ping", "device", "local-networks",
-                    MATRIX_PROTO_ICMP, 0, 0, false, 71, 13);
+        assert_flow(m, &f[4], "MUD-pump-v4-fr-ping", "device", "local-networks", MATRIX_PROTO_ICMP,
+                    0, 0, false, 71, 13);
         assert_flow(m, &f[5], "MUD-pump-v4-to-config-push", "my-controller", "device",
                     MATRIX_PROTO_TCP, 8443, 8443, false, 107, 13);
         assert_flow(m, &f[6], "MUD-pump-v4-to-service-tool", "manufacturer:acme-medical.example",
@@ -243,20 +244,22 @@ static char *mud_text(const char *aces, const char *extra_policy)
 {
     char *text = malloc(8192);
     ck_assert_ptr_nonnull(text);
-    snprintf(text, 8192,
-             "{\"ietf-mud:mud\": {\"mud-version\": 1,\n"
-             "\"mud-url\": \"https://x.example/m\", \"model-name\": \"M1\",\n"
-             "\"from-device-policy\": {\"access-lists\": {\"access-list\": [{\"name\": \"a\"}]}}%s},\n"
-             "\"ietf-access-control-list:acls\": {\"acl\": [{\"name\": \"a\",\n"
-             "\"aces\": {\"ace\": [\n%s\n]}}]}}\n",
-             extra_policy, aces);
+    snprintf(
+        text, 8192,
+        "{\"ietf-mud:mud\": {\"mud-version\": 1,\n"
+        "\"mud-url\": \"https://x.example/m\", \"model-name\": \"M1\",\n"
+        "\"from-device-policy\": {\"access-lists\": {\"access-list\": [{\"name\": \"a\"}]}}%s},\n"
+        "\"ietf-access-control-list:acls\": {\"acl\": [{\"name\": \"a\",\n"
+        "\"aces\": {\"ace\": [\n%s\n]}}]}}\n",
+        extra_policy, aces);
     return text;
 }
 
 static const char *const inventory_text =
     "{\"format\": \"fluxaudit-matrix/1\",\n"
     "\"devices\": [{\"name\": \"d1\", \"model\": \"m1\", \"addresses\": [\"10.0.0.1\"],\n"
-    "  \"flows\": [{\"id\": \"MUD-a-dup\", \"from\": \"device\", \"to\": \"any\", \"proto\": \"any\"}]}]}\n";
+    "  \"flows\": [{\"id\": \"MUD-a-dup\", \"from\": \"device\", \"to\": \"any\", \"proto\": "
+    "\"any\"}]}]}\n";
 
 /* Loads a MUD text over the standard inventory; returns the model. */
 static struct matrix *load_texts(const char *mud, const char *inventory, struct diag *d)
@@ -313,12 +316,12 @@ START_TEST(test_directions_and_ports)
     const struct matrix_device *dev = &m->devices[0];
     ck_assert_uint_eq(dev->flow_count, 7);
     /* Only the device's own port given: the peer connects to it. */
-    assert_flow(m, &dev->flows[1], "MUD-a-srv", "any", "device", MATRIX_PROTO_TCP, 8080, 8080,
-                true, 6, 1);
-    assert_flow(m, &dev->flows[2], "MUD-a-lte", "device", "any", MATRIX_PROTO_UDP, 1, 1023, true,
-                7, 1);
-    assert_flow(m, &dev->flows[3], "MUD-a-gte", "device", "192.0.2.0/24", MATRIX_PROTO_TCP,
-                49152, 65535, true, 8, 1);
+    assert_flow(m, &dev->flows[1], "MUD-a-srv", "any", "device", MATRIX_PROTO_TCP, 8080, 8080, true,
+                6, 1);
+    assert_flow(m, &dev->flows[2], "MUD-a-lte", "device", "any", MATRIX_PROTO_UDP, 1, 1023, true, 7,
+                1);
+    assert_flow(m, &dev->flows[3], "MUD-a-gte", "device", "192.0.2.0/24", MATRIX_PROTO_TCP, 49152,
+                65535, true, 8, 1);
     ck_assert_int_eq(dev->flows[3].to.kind, MATRIX_PEER_PREFIX);
     const struct matrix_flow *neq = &dev->flows[4];
     ck_assert_str_eq(neq->to.text, "10.1.0.0/16");
@@ -327,10 +330,10 @@ START_TEST(test_directions_and_ports)
     ck_assert_int_eq(neq->ports[0].high, 22);
     ck_assert_int_eq(neq->ports[1].low, 24);
     ck_assert_int_eq(neq->ports[1].high, 65535);
-    assert_flow(m, &dev->flows[5], "MUD-a-both", "device", "any", MATRIX_PROTO_UDP, 123, 123,
-                true, 10, 1);
-    assert_flow(m, &dev->flows[6], "MUD-a-all", "device", "any", MATRIX_PROTO_ANY, 0, 0, true,
-                11, 1);
+    assert_flow(m, &dev->flows[5], "MUD-a-both", "device", "any", MATRIX_PROTO_UDP, 123, 123, true,
+                10, 1);
+    assert_flow(m, &dev->flows[6], "MUD-a-all", "device", "any", MATRIX_PROTO_ANY, 0, 0, true, 11,
+                1);
     matrix_free(m);
     diag_free(&d);
 }

@@ -101,7 +101,8 @@ END_TEST
 
 START_TEST(test_parse_errors)
 {
-    assert_error("", 1, "column 1: empty window: expected e.g. \"Mon-Fri 08:00-18:00\" or \"always\"");
+    assert_error("", 1,
+                 "column 1: empty window: expected e.g. \"Mon-Fri 08:00-18:00\" or \"always\"");
     assert_error("   ", 4,
                  "column 4: empty window: expected e.g. \"Mon-Fri 08:00-18:00\" or \"always\"");
     assert_error("Mon-Fro 08:00-18:00", 5,
@@ -123,7 +124,8 @@ START_TEST(test_parse_errors)
     assert_error("Mon 08:0-09:00", 9, "column 9: expected two digits of minutes, got '-'");
     assert_error("Mon 08:00 18:00", 11,
                  "column 11: expected '-' between the start and end times, got '1'");
-    assert_error("Mon 08:00-", 11, "column 11: expected a time HH:MM, got the end of the expression");
+    assert_error("Mon 08:00-", 11,
+                 "column 11: expected a time HH:MM, got the end of the expression");
     assert_error("Mon 10:00-10:00", 5,
                  "column 5: start and end are the same time: write 00:00-24:00 for a whole day");
     assert_error("Mon 08:00-18:00 Tue 08:00-09:00", 17,
@@ -240,11 +242,11 @@ END_TEST
 START_TEST(test_contains_midnight)
 {
     struct window w = parse_ok("Mon,Wed,Fri 22:00-02:00");
-    ck_assert(window_contains(&w, paris, 1774902600));  /* Mon 2026-03-30 22:30 CEST */
-    ck_assert(window_contains(&w, paris, 1774913400));  /* Tue 01:30: Monday's night */
-    ck_assert(!window_contains(&w, paris, 1774917000)); /* Tue 02:30 */
-    ck_assert(!window_contains(&w, paris, 1774902600 + 86400)); /* Tue 22:30 */
-    ck_assert(!window_contains(&w, paris, 1774913400 + 86400)); /* Wed 01:30: Tuesday's */
+    ck_assert(window_contains(&w, paris, 1774902600));             /* Mon 2026-03-30 22:30 CEST */
+    ck_assert(window_contains(&w, paris, 1774913400));             /* Tue 01:30: Monday's night */
+    ck_assert(!window_contains(&w, paris, 1774917000));            /* Tue 02:30 */
+    ck_assert(!window_contains(&w, paris, 1774902600 + 86400));    /* Tue 22:30 */
+    ck_assert(!window_contains(&w, paris, 1774913400 + 86400));    /* Wed 01:30: Tuesday's */
     ck_assert(window_contains(&w, paris, 1774913400 + 2 * 86400)); /* Thu 01:30 */
     /* Sunday night into Monday wraps around the week. */
     struct window sunday = parse_ok("Sun 22:00-02:00");
@@ -263,8 +265,8 @@ START_TEST(test_contains_restores_zone_choice)
     /* Alternating zones gives each its own answer (TZ switches each time). */
     struct window w = parse_ok("daily 08:00-09:00");
     for (int i = 0; i < 3; i++) {
-        ck_assert(window_contains(&w, paris, 1783317600));   /* 08:00 CEST */
-        ck_assert(!window_contains(&w, "UTC", 1783317600));  /* 06:00 UTC */
+        ck_assert(window_contains(&w, paris, 1783317600));        /* 08:00 CEST */
+        ck_assert(!window_contains(&w, "UTC", 1783317600));       /* 06:00 UTC */
         ck_assert(window_contains(&w, "Asia/Tokyo", 1783292400)); /* 2026-07-05 23:00 UTC */
     }
 }
