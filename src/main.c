@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "fluxaudit/capture.h"
 #include "fluxaudit/default_credentials.h"
+#include "fluxaudit/learn.h"
 #include "fluxaudit/diag.h"
 #include "fluxaudit/matrix.h"
 #include "fluxaudit/pipeline.h"
@@ -83,7 +86,8 @@ struct options {
     const char *tls_key;
     const char *accounts_path;
     const char *format;         /* report --format */
-    const char *output_path;    /* report -o */
+    const char *output_path;    /* report -o, learn -o */
+    const char *device;         /* learn --device ADDR[,ADDR...] */
     char **files;
     int file_count;
 };
@@ -99,6 +103,7 @@ static void print_usage(FILE *out)
           "                  [--accounts FILE]\n"
           "  fluxaudit report --db FILE --format json|html|csv|syslog [-o OUT]\n"
           "  fluxaudit account add USER --accounts FILE   (password read from stdin)\n"
+          "  fluxaudit learn FILE... --device ADDR[,ADDR...] -o draft.json\n"
           "\n"
           "options:\n"
           "  -m, --matrix FILE     the supplier's flow matrix (fluxaudit-matrix/1 JSON)\n"
@@ -172,6 +177,7 @@ enum {
     OPT_TLS_KEY,
     OPT_ACCOUNTS,
     OPT_FORMAT,
+    OPT_DEVICE,
 };
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -193,6 +199,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"accounts", required_argument, NULL, OPT_ACCOUNTS},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"device", required_argument, NULL, OPT_DEVICE},
         {"output", required_argument, NULL, 'o'},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"interface", required_argument, NULL, 'i'},
@@ -259,6 +266,9 @@ static int parse_options(int argc, char **argv, struct options *options)
             break;
         case OPT_FORMAT:
             options->format = optarg;
+            break;
+        case OPT_DEVICE:
+            options->device = optarg;
             break;
         case 'o':
             options->output_path = optarg;
@@ -661,7 +671,7 @@ static void run_publish(struct run *run)
  * snapshots when their time has come. */
 static void run_tick(struct run *run)
 {
-    if (run->store == NULL && run->web == NULL)
+    if (run == NULL || (run->store == NULL && run->web == NULL))
         return;
     double now = monotonic_seconds();
     uint64_t packets = pipeline_get_counters(run->pipeline)->packets;
@@ -1141,6 +1151,151 @@ static int command_account(const struct options *options)
     return EXIT_CONFORM;
 }
 
+/* What learn needs while the captures are replayed. */
+struct learn_run {
+    struct learner *learner;
+    const struct matrix_device *device;
+};
+
+static bool endpoint_is(const struct matrix_device *device, const struct net_addr *addr,
+                        const struct mac_addr *mac)
+{
+    for (size_t i = 0; i < device->prefix_count; i++) {
+        if (net_prefix_contains(&device->prefixes[i], addr))
+            return true;
+    }
+    for (size_t i = 0; mac != NULL && i < device->mac_count; i++) {
+        if (memcmp(device->macs[i].bytes, mac->bytes, sizeof(mac->bytes)) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Each ended flow of the device becomes one observation. */
+static void learn_flow(const struct flow *flow, void *user)
+{
+    struct learn_run *run = user;
+    bool client = endpoint_is(run->device, &flow->client, flow->has_mac ? &flow->client_mac : NULL);
+    bool server = endpoint_is(run->device, &flow->server, flow->has_mac ? &flow->server_mac : NULL);
+    if (!client && !server)
+        return;
+    struct learn_observation observation = {
+        .device_is_client = client,
+        .security = flow->facts.security,
+        .tls_version = flow->facts.tls.server_hello_seen ? flow->facts.tls.version : 0,
+        .connections = 1,
+        .packets = flow->packets[0] + flow->packets[1],
+        .bytes = flow->bytes[0] + flow->bytes[1],
+        .first_usec = flow->first_usec,
+        .last_usec = flow->last_usec,
+    };
+    observation.flow.client = flow->client;
+    observation.flow.server = flow->server;
+    net_addr_format(&flow->client, observation.flow.client_text,
+                    sizeof(observation.flow.client_text));
+    net_addr_format(&flow->server, observation.flow.server_text,
+                    sizeof(observation.flow.server_text));
+    observation.flow.ip_proto = flow->ip_proto;
+    observation.flow.port =
+        flow->ip_proto == IP_PROTO_TCP || flow->ip_proto == IP_PROTO_UDP ? flow->server_port : 0;
+    snprintf(observation.flow.app, sizeof(observation.flow.app), "%s", flow->facts.app);
+    learner_add(run->learner, &observation);
+}
+
+/* A one-device matrix for the addresses of --device, so that the pipeline
+ * attributes the device's flows (it declares none). */
+static struct matrix *learn_matrix(const char *devices)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "format", MATRIX_FORMAT);
+    cJSON *list = cJSON_AddArrayToObject(root, "devices");
+    cJSON *device = cJSON_CreateObject();
+    cJSON_AddItemToArray(list, device);
+    cJSON_AddStringToObject(device, "name", LEARN_DEFAULT_DEVICE_NAME);
+    cJSON *addresses = cJSON_AddArrayToObject(device, "addresses");
+    char *copy = strdup(devices);
+    char *saveptr = NULL;
+    for (char *item = copy ? strtok_r(copy, ",", &saveptr) : NULL; item != NULL;
+         item = strtok_r(NULL, ",", &saveptr))
+        cJSON_AddItemToArray(addresses, cJSON_CreateString(item));
+    free(copy);
+    cJSON_AddArrayToObject(device, "flows");
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    struct diag diag;
+    diag_init(&diag);
+    struct matrix *matrix =
+        text != NULL ? matrix_parse_json("--device", text, strlen(text), &diag) : NULL;
+    print_diagnostics(&diag);
+    diag_free(&diag);
+    free(text);
+    return matrix;
+}
+
+/* fluxaudit learn FILE... --device ADDR -o draft.json */
+static int command_learn(const struct options *options)
+{
+    if (options->file_count == 0)
+        return usage_error("learn: no capture file given%s", "");
+    if (options->device == NULL)
+        return usage_error("learn: --device ADDR is required%s", "");
+    struct inputs inputs;
+    memset(&inputs, 0, sizeof(inputs));
+    struct diag diag;
+    diag_init(&diag);
+    bool ok = rules_load(options->rules_path ? options->rules_path : rules_default_path(),
+                         &inputs.rules, &diag);
+    print_diagnostics(&diag);
+    diag_free(&diag);
+    inputs.matrix = ok ? learn_matrix(options->device) : NULL;
+    if (inputs.matrix == NULL)
+        return EXIT_USAGE;
+    const struct matrix_device *device = &inputs.matrix->devices[0];
+    struct learn_options learn_options = {.device_macs = device->macs,
+                                          .device_mac_count = device->mac_count};
+    struct learn_run learn = {.device = device};
+    learn.learner = learner_create(&learn_options, device->prefixes, device->prefix_count);
+    FILE *out = NULL;
+    int status = learn.learner != NULL && open_output(options->output_path ? options->output_path
+                                                                           : "-",
+                                                      &out)
+                     ? EXIT_CONFORM
+                     : EXIT_USAGE;
+    struct pipeline_config config;
+    pipeline_default_config(&config);
+    config.on_flow_audited = learn_flow;
+    config.on_flow_audited_user = &learn;
+    char err[512];
+    struct pipeline *pipeline =
+        status == EXIT_CONFORM
+            ? pipeline_create(&config, inputs.matrix, &inputs.rules, err, sizeof(err))
+            : NULL;
+    for (int i = 0; pipeline != NULL && i < options->file_count && !stop_requested; i++) {
+        struct capture *capture = capture_open_file(options->files[i], err, sizeof(err));
+        if (capture == NULL) {
+            fprintf(stderr, "fluxaudit: %s\n", err);
+            status = EXIT_USAGE;
+            break;
+        }
+        struct progress no_progress = {.enabled = false};
+        if (!run_capture(capture, pipeline, NULL, &no_progress))
+            status = EXIT_USAGE;
+        capture_close(capture);
+    }
+    if (pipeline != NULL && status == EXIT_CONFORM) {
+        pipeline_finish(pipeline);
+        if (!learner_write_json(learn.learner, out, err, sizeof(err))) {
+            fprintf(stderr, "fluxaudit: learn: %s\n", err);
+            status = EXIT_USAGE;
+        }
+    }
+    pipeline_destroy(pipeline);
+    close_output(&out);
+    learner_destroy(learn.learner);
+    matrix_free(inputs.matrix);
+    return status;
+}
+
 static int command_matrix(const struct options *options)
 {
     if (options->file_count < 1)
@@ -1199,6 +1354,8 @@ int main(int argc, char **argv)
         return command_serve(&options);
     if (strcmp(options.command, "account") == 0)
         return command_account(&options);
-    return usage_error("unknown command \"%s\" (replay, capture, matrix, report, serve, account)",
+    if (strcmp(options.command, "learn") == 0)
+        return command_learn(&options);
+    return usage_error("unknown command \"%s\" (replay, capture, learn, matrix, report, serve, account)",
                        options.command);
 }

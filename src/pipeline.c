@@ -27,6 +27,8 @@
 
 struct pipeline {
     const struct default_credentials *default_credentials;
+    pipeline_flow_fn on_flow_audited;
+    void *on_flow_audited_user;
     struct access_table *access;
     struct dns_names *dns_names;
     struct flow_table *flows;
@@ -116,6 +118,8 @@ static void on_flow_end(struct flow *flow, enum flow_end_reason reason, void *us
     release_health(flow);
     complete_facts(pipeline, flow);
     audit_flow(pipeline->audit, flow);
+    if (pipeline->on_flow_audited != NULL)
+        pipeline->on_flow_audited(flow, pipeline->on_flow_audited_user);
 }
 
 struct pipeline *pipeline_create(const struct pipeline_config *config, const struct matrix *matrix,
@@ -127,6 +131,8 @@ struct pipeline *pipeline_create(const struct pipeline_config *config, const str
         return NULL;
     }
     pipeline->default_credentials = config->default_credentials;
+    pipeline->on_flow_audited = config->on_flow_audited;
+    pipeline->on_flow_audited_user = config->on_flow_audited_user;
     pipeline->dpi = dpi_create(err, err_len);
     if (pipeline->dpi == NULL) {
         free(pipeline);

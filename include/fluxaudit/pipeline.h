@@ -30,10 +30,14 @@ struct pipeline_counters {
     uint64_t last_usec;
 };
 
+typedef void (*pipeline_flow_fn)(const struct flow *flow, void *user);
+
 struct pipeline_config {
     struct flow_table_config flows;
     size_t max_audit_entries;
     const struct default_credentials *default_credentials; /* borrowed; NULL: no default check */
+    pipeline_flow_fn on_flow_audited; /* optional: each flow with its final facts (learn) */
+    void *on_flow_audited_user;
 };
 
 /* Fills `config` with defaults. */

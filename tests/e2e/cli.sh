@@ -68,6 +68,27 @@ if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]
     expect 0 "^$findings\$" -- grep -c '' "$tmp/r.log"
     expect 2 'cannot write the report' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" --html /nonexistent/r.html
     expect 2 'cannot write the report' -- "$bin" replay "$root/pcaps/tls12.pcap" --matrix "$m" --csv /nonexistent/r.csv
+    # learn -> replay: a matrix learned from the captures declares every flow.
+    expect 0 '' -- "$bin" learn "$root/pcaps/reference.pcap" "$root/pcaps/crypto.pcap" \
+        --device 10.10.1.20,02:00:0a:0a:01:14 -o "$tmp/draft.json"
+    expect 0 'ok \(1 devices' -- "$bin" matrix check "$tmp/draft.json"
+    "$bin" replay "$root/pcaps/reference.pcap" "$root/pcaps/crypto.pcap" --matrix "$tmp/draft.json" \
+        --fail-on none --report "$tmp/learned.json" -q
+    if grep -Eq 'FLOW_UNDECLARED|FLOW_INTERNET_UNDECLARED|SERVICE_UNDECLARED|FLOW_NOT_OBSERVED' "$tmp/learned.json"; then
+        echo "FAIL: replay with the learned matrix still has undeclared or unobserved flows"
+        failures=$((failures + 1))
+    else
+        passes=$((passes + 1))
+    fi
+    expect 2 '--device ADDR is required' -- "$bin" learn "$root/pcaps/reference.pcap"
+    # The campaign store: two replays merge; report --db renders every format.
+    expect 1 '' -- "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --db "$tmp/c.db" -q
+    expect 1 '' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --db "$tmp/c.db" -q
+    expect 1 '"connections":[[:space:]]+3' -- "$bin" report --db "$tmp/c.db" --format json
+    expect 1 '^<!DOCTYPE html>' -- "$bin" report --db "$tmp/c.db" --format html
+    expect 0 '^site,device' -- "$bin" report --db "$tmp/c.db" --format csv --fail-on none
+    expect 2 'unknown --format "pdf"' -- "$bin" report --db "$tmp/c.db" --format pdf
+    expect 2 'report: --db is required' -- "$bin" report --format json
     # No progress line when stderr is not a terminal.
     "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --fail-on none >/dev/null 2>"$tmp/err"
     if grep -q 'packets/s' "$tmp/err"; then
