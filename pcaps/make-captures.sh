@@ -1362,8 +1362,9 @@ scenario_dicom() {
 # asyncio MLLP server (hl7.mllp), answering every message with an ACK
 # (MSA|AA) that python-hl7 builds (Message.create_ack).
 scenario_hl7() {
-    local pid sb=$'\x0b' eb=$'\x1c' cr=$'\r' now
+    local pid sb=$'\x0b' eb=$'\x1c' cr=$'\r' now msh
     now=$(date -u +%Y%m%d%H%M%S)
+    msh="MSH|^~\\&|INFUSIONGW|REA4|HL7ENGINE|HOPITAL|$now|"
     cat >"$WORK/hl7-receiver.py" <<'PY'
 import asyncio, sys
 from hl7.mllp import start_hl7_server
@@ -1397,13 +1398,13 @@ PY
     # mllp_send reads them. Planted PID-3, PID-5 and OBX-5 (README.md).
     {
         printf '%s' "$sb"
-        printf '%s\r' "MSH|^~\\&|INFUSIONGW|REA4|HL7ENGINE|HOPITAL|$now||ADT^A01^ADT_A01|MSG00001|P|2.5.1" \
+        printf '%s\r' "$msh|ADT^A01^ADT_A01|MSG00001|P|2.5.1" \
             "EVN|A01|$now" \
             "PID|1||$PLANTED_MRN^^^HOPITAL^MR||$PLANTED_HL7_NAME||19700101|F" \
             'PV1|1|I|REA^4^1'
         printf '%s%s' "$eb" "$cr"
         printf '%s' "$sb"
-        printf '%s\r' "MSH|^~\\&|INFUSIONGW|REA4|HL7ENGINE|HOPITAL|$now||ORU^R01^ORU_R01|MSG00002|P|2.5.1" \
+        printf '%s\r' "$msh|ORU^R01^ORU_R01|MSG00002|P|2.5.1" \
             "PID|1||$PLANTED_MRN^^^HOPITAL^MR||$PLANTED_HL7_NAME||19700101|F" \
             'OBR|1||ORD0042|2951-2^Sodium^LN' \
             "OBX|1|ST|2951-2^Sodium^LN||$PLANTED_OBX|mmol/L|||||F"
@@ -1435,6 +1436,7 @@ from urllib.parse import parse_qs, urlsplit
 
 host, port = sys.argv[1], int(sys.argv[2])
 family, given = os.environ["FXA_FAMILY"], os.environ["FXA_GIVEN"]
+base = "http://fhir.hopital.example:8080/fhir"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -1463,7 +1465,7 @@ class Handler(BaseHTTPRequestHandler):
                    "name": [{"family": family, "given": [given]}],
                    "gender": "female", "birthDate": "1970-01-01"}
         self.send_json(200, {"resourceType": "Bundle", "type": "searchset", "total": 1,
-                             "entry": [{"fullUrl": "http://fhir.hopital.example:8080/fhir/Patient/pat-1",
+                             "entry": [{"fullUrl": base + "/Patient/pat-1",
                                         "resource": patient, "search": {"mode": "match"}}]})
 
     def do_POST(self):
@@ -1473,7 +1475,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         body["id"] = "obs-1"
         body["meta"] = {"versionId": "1"}
-        self.send_json(201, body, "http://fhir.hopital.example:8080/fhir/Observation/obs-1/_history/1")
+        self.send_json(201, body, base + "/Observation/obs-1/_history/1")
 
     def log_message(self, *args):
         pass  # the requests carry the planted patient data: no log
@@ -1482,7 +1484,8 @@ HTTPServer((host, port), Handler).serve_forever()
 PY
     printf '%s' '{"resourceType":"Observation","status":"final",' \
         '"code":{"coding":[{"system":"http://loinc.org","code":"2951-2","display":"Sodium"}]},' \
-        '"subject":{"reference":"Patient/pat-1","identifier":{"value":"'"$PLANTED_PATIENT_ID"'"}},' \
+        '"subject":{"reference":"Patient/pat-1",' \
+        '"identifier":{"value":"'"$PLANTED_PATIENT_ID"'"}},' \
         '"effectiveDateTime":"'"$(date -u +%Y-%m-%dT%H:%M:%SZ)"'",' \
         '"valueString":"'"$PLANTED_FHIR_VALUE"'"}' >"$WORK/observation.json"
     start_bg "$NS_SRV" fhir-stub env FXA_FAMILY="$PLANTED_FHIR_FAMILY" \
@@ -1595,13 +1598,13 @@ scenario_radius() {
     wait_listen "$NS_SRV" udp "$RADIUS_IP" 1812
     # EAP-MD5: the server proposes PEAP, the device answers NAK (MD5), then
     # MD5-Challenge and the MD5 response: no TLS tunnel.
-    radius_exchange radius-eap-md5 42812 \
-        "$(printf '\tkey_mgmt=IEEE8021X\n\teap=MD5\n\teapol_flags=0\n\tidentity="%s"\n\tpassword="%s"' \
-            "$EAP_USER" "$PLANTED_EAP_PASS")" -n
+    radius_exchange radius-eap-md5 42812 "$(printf '\t%s\n' key_mgmt=IEEE8021X eap=MD5 \
+        eapol_flags=0 "identity=\"$EAP_USER\"" "password=\"$PLANTED_EAP_PASS\"")" -n
     # PEAP with MSCHAPv2 inside the tunnel; the outer identity is anonymous.
-    radius_exchange radius-peap 42813 \
-        "$(printf '\tkey_mgmt=WPA-EAP\n\teap=PEAP\n\tidentity="%s"\n\tanonymous_identity="anonymous"\n\tpassword="%s"\n\tca_cert="%s"\n\tphase1="peapver=0"\n\tphase2="auth=MSCHAPV2"' \
-            "$EAP_USER" "$PLANTED_EAP_PASS" "$CERTS/test-ca.crt")"
+    radius_exchange radius-peap 42813 "$(printf '\t%s\n' key_mgmt=WPA-EAP eap=PEAP \
+        "identity=\"$EAP_USER\"" 'anonymous_identity="anonymous"' \
+        "password=\"$PLANTED_EAP_PASS\"" "ca_cert=\"$CERTS/test-ca.crt\"" \
+        'phase1="peapver=0"' 'phase2="auth=MSCHAPV2"')"
     stop_bg "$pid"
 }
 
@@ -1637,14 +1640,16 @@ check_health_set() {
     check_lacks dicom-tls 'dicom' "DICOM PDU in clear" -d tcp.port==2762,dicom
     log "dicom-tls.pcap: ServerHello $(tshark -r "$OUT/dicom-tls.pcap" "${t[@]}" \
         -Y 'tls.handshake.type == 2' -T fields -e tls.handshake.extensions.supported_version \
-        -e tls.handshake.version -e tls.handshake.ciphersuite 2>/dev/null | head -n 1 | tr '\t' ' ')"
+        -e tls.handshake.version -e tls.handshake.ciphersuite 2>/dev/null | head -n 1 |
+        tr '\t' ' ')"
     check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"ADT^A01\"" "ADT^A01"
     check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"ORU^R01\"" "ORU^R01"
     check_has hl7-mllp "tcp.dstport == 2575 && frame contains \"$PLANTED_MRN\"" "planted PID-3"
     (($(tshark_count hl7-mllp 'tcp.srcport == 2575 && frame contains "MSA|AA"') == 2)) ||
         die "hl7-mllp: expected two MSA|AA answers"
     log "hl7-mllp.pcap: two MSA|AA answers (checked)"
-    check_has fhir-http 'http.request.method == "GET" && http.request.uri contains "/fhir/Patient"' \
+    check_has fhir-http \
+        'http.request.method == "GET" && http.request.uri contains "/fhir/Patient"' \
         "FHIR search" -d tcp.port==8080,http
     check_has fhir-http 'http.request.method == "POST" && http.content_type contains "fhir+json"' \
         "FHIR create" -d tcp.port==8080,http
