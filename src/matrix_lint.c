@@ -187,9 +187,24 @@ static bool ports_overlap(const struct matrix_flow *a, const struct matrix_flow 
     return false;
 }
 
+/* True if the flow is opened by the device and not towards it. */
+static bool outbound_only(const struct matrix_flow *flow)
+{
+    return flow->from.kind == MATRIX_PEER_DEVICE && flow->to.kind != MATRIX_PEER_DEVICE;
+}
+
+static bool inbound_only(const struct matrix_flow *flow)
+{
+    return flow->to.kind == MATRIX_PEER_DEVICE && flow->from.kind != MATRIX_PEER_DEVICE;
+}
+
 static bool flows_overlap(const struct lint_context *c, const struct matrix_flow *a,
                           const struct matrix_flow *b)
 {
+    /* An outbound and an inbound flow share only the device talking to
+     * itself, even when their other ends are "any". */
+    if ((outbound_only(a) && inbound_only(b)) || (inbound_only(a) && outbound_only(b)))
+        return false;
     bool protos = a->proto == b->proto || a->proto == MATRIX_PROTO_ANY ||
                   b->proto == MATRIX_PROTO_ANY;
     return protos && ports_overlap(a, b) && peers_overlap(c, &a->from, &b->from) &&
