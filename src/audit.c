@@ -1016,6 +1016,16 @@ static void check_station_network(struct audit *audit, size_t device,
     }
 }
 
+/* The first weak EAP method the station answered with, or 0. */
+static uint8_t weak_method_used(const struct access_station *station)
+{
+    for (size_t i = 0; i < station->eap_methods_used_count && i < 4; i++) {
+        if (eap_method_weak(station->eap_methods_used[i]))
+            return station->eap_methods_used[i];
+    }
+    return eap_method_weak(station->eap_method) ? station->eap_method : 0;
+}
+
 void audit_access(struct audit *audit, const struct access_table *access)
 {
     if (audit->finished || access == NULL)
@@ -1025,9 +1035,12 @@ void audit_access(struct audit *audit, const struct access_table *access)
         long device = matrix_find_device(audit->matrix, NULL, &station->mac);
         if (device < 0)
             continue;
-        if (station->source == ACCESS_SOURCE_WIFI && station->associated)
+        /* Associations are only ever seen over the air, whichever source
+         * first named the station. */
+        if (station->associated)
             check_station_network(audit, (size_t)device, access, station);
-        if (!eap_method_weak(station->eap_method))
+        uint8_t weak = weak_method_used(station);
+        if (weak == 0)
             continue;
         const char *medium = station->source == ACCESS_SOURCE_RADIUS ? "RADIUS" : "802.11";
         struct flow carrier = access_flow(station, medium);
@@ -1036,8 +1049,7 @@ void audit_access(struct audit *audit, const struct access_table *access)
         if (finding != NULL) {
             char name[24];
             access_ref(finding, station);
-            add_evidence(finding, "eap_method", "%s",
-                         eap_method_name(station->eap_method, name, sizeof(name)));
+            add_evidence(finding, "eap_method", "%s", eap_method_name(weak, name, sizeof(name)));
             add_evidence(finding, "seen_in", "%s", medium);
             add_evidence(finding, "result",
                          station->eap_result > 0    ? "success"

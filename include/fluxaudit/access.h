@@ -79,6 +79,9 @@ struct access_station {
                                      * non-NAK type in the conversation), 0 if none */
     uint8_t eap_methods_offered[4]; /* methods the authenticator proposed, in order */
     uint8_t eap_methods_offered_count;
+    uint8_t eap_methods_used[4];    /* every method the peer answered with, in order: a
+                                     * device that once used EAP-MD5 stays seen doing it */
+    uint8_t eap_methods_used_count;
     int8_t eap_result;              /* 1 EAP-Success / Access-Accept, 0 Failure / Reject, -1 unknown */
     struct net_addr nas;            /* RADIUS client (switch/AP) address (RADIUS) */
     uint64_t first_usec;

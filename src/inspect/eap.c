@@ -43,17 +43,15 @@ bool eap_read_header(const uint8_t *head, size_t head_len, size_t carried, struc
     }
 }
 
-/* Adds `type` to the methods offered, once, while there is room. */
-static void add_offered(struct access_station *station, uint8_t type)
+/* Adds `type` to a list of methods (capacity 4), once, while there is room. */
+static void add_method(uint8_t list[4], uint8_t *count, uint8_t type)
 {
-    const size_t capacity = sizeof station->eap_methods_offered;
-    for (size_t i = 0; i < station->eap_methods_offered_count && i < capacity; i++) {
-        if (station->eap_methods_offered[i] == type)
+    for (size_t i = 0; i < *count && i < 4; i++) {
+        if (list[i] == type)
             return;
     }
-    if (station->eap_methods_offered_count >= capacity)
-        return;
-    station->eap_methods_offered[station->eap_methods_offered_count++] = type;
+    if (*count < 4)
+        list[(*count)++] = type;
 }
 
 /* Applies one EAP packet (see access_internal.h). Identity, Notification
@@ -65,11 +63,14 @@ void eap_apply(struct access_station *station, const struct eap_header *eap)
     switch (eap->code) {
     case EAP_CODE_REQUEST:
         if (method)
-            add_offered(station, eap->type);
+            add_method(station->eap_methods_offered, &station->eap_methods_offered_count,
+                       eap->type);
         break;
     case EAP_CODE_RESPONSE:
-        if (method)
+        if (method) {
             station->eap_method = eap->type;
+            add_method(station->eap_methods_used, &station->eap_methods_used_count, eap->type);
+        }
         break;
     case EAP_CODE_SUCCESS:
         station->eap_result = 1;

@@ -18,3 +18,5 @@ update reference-matrix.json tls12 tls13 tls10 tls-client13-server10 http dns un
 update crypto-matrix.json tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 cert-sha1 \
     cert-selfsigned cert-expired http-basic-auth-nondefault ftp-login ftp-refused snmp-public \
     snmp-nondefault ldap-bind pop3-login imap-login smtp-auth telnet-login crypto
+update health-matrix.json dicom-store dicom-echo dicom-tls hl7-mllp fhir-http radius-eap-md5 \
+    radius-peap health wifi-beacons wifi-open-assoc wifi-psk-assoc wifi-eap-md5 wifi
