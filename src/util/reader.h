@@ -34,15 +34,21 @@ static inline size_t reader_left(const struct reader *r)
     return r->failed ? 0 : (size_t)(r->end - r->pos);
 }
 
-/* True if at least n bytes are left (and no read failed). */
+/* True if at least n bytes are left (and no read failed). An empty reader
+ * made over NULL has none: the explicit NULL test lets a caller (and the
+ * static analyser) see that a successful read never dereferences NULL. */
 static inline bool reader_has(const struct reader *r, size_t n)
 {
-    return !r->failed && (size_t)(r->end - r->pos) >= n;
+    return !r->failed && (n == 0 || (r->pos != NULL && (size_t)(r->end - r->pos) >= n));
 }
 
+/* Like reader_has, but a shortfall fails the reader. The test is written
+ * out rather than calling reader_has so that the static analyser, which
+ * stops following calls a few levels deep, still sees the NULL check
+ * guarding every read. */
 static inline bool reader_need(struct reader *r, size_t n)
 {
-    if (reader_has(r, n))
+    if (!r->failed && (n == 0 || (r->pos != NULL && (size_t)(r->end - r->pos) >= n)))
         return true;
     r->failed = true;
     return false;
@@ -109,9 +115,13 @@ static inline void reader_skip(struct reader *r, size_t n)
         r->pos += n;
 }
 
-/* Copies n bytes into out (which must hold n). */
+/* Copies n bytes into out (which must hold n). Copying nothing touches
+ * neither pointer: memcpy/memset with NULL is undefined even for 0 bytes,
+ * and an empty reader (or an empty `out`) may be NULL. */
 static inline void reader_copy(struct reader *r, void *out, size_t n)
 {
+    if (n == 0)
+        return;
     if (!reader_need(r, n)) {
         memset(out, 0, n);
         return;
