@@ -152,6 +152,16 @@ static bool is_blank(uint8_t byte)
     return byte == ' ' || byte == '\t';
 }
 
+/* Takes the next n bytes of `r` as a span. A take that fails gives the
+ * empty span {NULL, 0}, never a NULL pointer with a length, so every span
+ * user may read ptr[0..len) without checking ptr. */
+static struct span span_take(struct reader *r, size_t n)
+{
+    const uint8_t *ptr = reader_bytes(r, n);
+    struct span taken = {ptr, ptr != NULL ? n : 0};
+    return taken;
+}
+
 static void skip_blanks(struct reader *r)
 {
     while (reader_left(r) > 0 && is_blank(reader_peek(r, 0)))
@@ -165,8 +175,7 @@ static struct span read_word(struct reader *r)
     size_t n = 0;
     while (n < reader_left(r) && !is_blank(reader_peek(r, n)))
         n++;
-    struct span word = {reader_bytes(r, n), n};
-    return word;
+    return span_take(r, n);
 }
 
 /* The rest of the line after one separating space (FTP/POP3 arguments may
@@ -175,9 +184,7 @@ static struct span read_argument(struct reader *r)
 {
     if (reader_peek(r, 0) == ' ')
         reader_skip(r, 1);
-    const size_t n = reader_left(r);
-    struct span rest = {reader_bytes(r, n), n};
-    return rest;
+    return span_take(r, reader_left(r));
 }
 
 /* True if the span equals `literal`, ignoring ASCII case. */
@@ -239,13 +246,11 @@ static bool span_split(struct span s, uint8_t separator, struct span *head, stru
     size_t n = 0;
     while (n < s.len && reader_peek(&r, n) != separator)
         n++;
-    head->ptr = reader_bytes(&r, n);
-    head->len = n;
+    *head = span_take(&r, n);
     const bool found = n < s.len;
     if (found)
         reader_skip(&r, 1);
-    tail->len = reader_left(&r);
-    tail->ptr = reader_bytes(&r, tail->len);
+    *tail = span_take(&r, reader_left(&r));
     return found;
 }
 
@@ -1007,7 +1012,7 @@ static struct span digest_username(struct span params)
         size_t n = 0;
         while (n < reader_left(&r) && reader_peek(&r, n) != '=' && reader_peek(&r, n) != ',')
             n++;
-        const struct span name = trim_right((struct span){reader_bytes(&r, n), n});
+        const struct span name = trim_right(span_take(&r, n));
         const bool is_user = span_is(name, "username");
         if (reader_peek(&r, 0) == '=') {
             reader_skip(&r, 1);
@@ -1019,7 +1024,7 @@ static struct span digest_username(struct span params)
             size_t m = 0;
             while (m < reader_left(&r) && reader_peek(&r, m) != end)
                 m++;
-            struct span value = {reader_bytes(&r, m), m};
+            struct span value = span_take(&r, m);
             if (is_user)
                 return quoted ? value : trim_right(value);
             if (quoted && reader_left(&r) > 0)
@@ -1648,9 +1653,7 @@ static int32_t ber_integer(struct reader *r, uint8_t tag)
 
 static struct span reader_rest(struct reader *r)
 {
-    const size_t n = reader_left(r);
-    struct span rest = {reader_bytes(r, n), n};
-    return rest;
+    return span_take(r, reader_left(r));
 }
 
 /* The user of an LDAP DN: the value of its first RDN ("cn=admin,dc=x" ->
@@ -1937,7 +1940,7 @@ static enum credential_protocol guess_from_content(const uint8_t *data, uint32_t
     size_t n = 0;
     while (n < len && reader_peek(&r, n) != '\n')
         n++;
-    struct span line = {reader_bytes(&r, n), n};
+    struct span line = span_take(&r, n);
     if (line.len > 0 && line.ptr[line.len - 1] == '\r')
         line.len--;
     const struct reader start = reader_make(data, len);
