@@ -23,10 +23,11 @@ enum tls_cipher_flag {
     TLS_CIPHER_SIGNALLING = 1 << 10, /* SCSV values, not real suites */
 };
 
+/* Fields ordered by size so the table packs without holes (16 bytes). */
 struct tls_cipher_info {
     uint16_t id;
-    const char *name;             /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
     uint32_t flags;               /* enum tls_cipher_flag bits */
+    const char *name;             /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
 };
 
 /* Returns the suite's entry, or NULL if the number is not in the table. */
