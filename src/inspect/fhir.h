@@ -10,7 +10,7 @@
 #include "util/reader.h"
 
 #define FHIR_LINE_CAP 512 /* request/status line and header bytes kept per line */
-#define FHIR_MEDIA_MAX (FACT_NAME_MAX * 2)
+#define FHIR_MEDIA_MAX ((size_t)FACT_NAME_MAX * 2)
 
 enum fhir_stream_state {
     FHIR_STATE_START_LINE, /* expecting a request line (client) or status line (server) */
