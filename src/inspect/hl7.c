@@ -10,6 +10,7 @@
  * truncated message adds nothing. */
 #include "inspect/hl7.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "inspect/health_util.h"
@@ -108,10 +109,9 @@ static bool hl7_read_type(struct reader field, uint8_t component, char out[HL7_T
     }
     if (hl7_copy_code(second, event) == 0)
         return false;
-    size_t code_len = strlen(code);
-    memcpy(out, code, code_len);
-    out[code_len] = '^';
-    memcpy(out + code_len + 1, event, strlen(event) + 1);
+    /* Both parts are at most HL7_COMPONENT_MAX long, so "code^event" fits
+     * HL7_TYPE_MAX; the bounded, terminated write keeps that true by itself. */
+    snprintf(out, HL7_TYPE_MAX, "%s^%s", code, event);
     return true;
 }
 
