@@ -34,8 +34,11 @@ uint8_t snmp_message_version(const uint8_t *payload, uint32_t len)
     uint32_t length;
     if (reader_u8(&r) != 0x30 || !read_ber_length(&r, &length) || length > reader_left(&r))
         return 0;
-    /* version INTEGER: one byte 0 (v1), 1 (v2c) or 3 (v3) */
-    if (reader_u8(&r) != 0x02 || reader_u8(&r) != 0x01)
+    /* version INTEGER: tag 0x02, length 1, one byte 0 (v1), 1 (v2c) or 3 (v3).
+     * Tag and length are two successive bytes, read in order. */
+    const uint8_t tag = reader_u8(&r);
+    const uint8_t size = reader_u8(&r);
+    if (tag != 0x02 || size != 0x01)
         return 0;
     uint8_t version = reader_u8(&r);
     if (r.failed)
