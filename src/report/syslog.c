@@ -247,7 +247,7 @@ static void event_param_name(struct syslog_event *event, const char *key)
 {
     char name[SYSLOG_SD_NAME_MAX + 1];
     size_t len = 0;
-    for (; key[len] != '\0' && len < SYSLOG_SD_NAME_MAX; len++) {
+    for (; len < SYSLOG_SD_NAME_MAX && key[len] != '\0'; len++) {
         unsigned char c = (unsigned char)key[len];
         bool allowed = c >= 33 && c <= 126 && c != '=' && c != ']' && c != '"';
         name[len] = allowed ? (char)c : '_';
