@@ -651,6 +651,10 @@ static void flow_id(char *out, const char *acl, const char *ace)
 static void emit_flow(struct mud_loader *l, const cJSON *ace, const cJSON *ace_name,
                       const char *acl, enum policy policy, const struct ace_flow *f)
 {
+    /* Positions of this flow's nodes start here: a duplicate takes them
+     * back with its nodes, or a later node could reuse a freed address and
+     * inherit a stale position. */
+    size_t positions_before = l->position_count;
     cJSON *flow = cJSON_CreateObject();
     place(l, flow, ace);
     if (flow == NULL)
@@ -676,6 +680,7 @@ static void emit_flow(struct mud_loader *l, const cJSON *ace, const cJSON *ace_n
     for (const cJSON *other = l->flows->child; other != NULL; other = other->next) {
         if (same_flow(other, flow)) {
             cJSON_Delete(flow);
+            l->position_count = positions_before;
             return;
         }
     }
