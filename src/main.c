@@ -560,7 +560,7 @@ static bool write_outputs(const struct options *options, struct outputs *outputs
 }
 
 #define DEFAULT_CHECKPOINT_SECONDS 5
-#define SNAPSHOT_SECONDS 2.0
+#define SNAPSHOT_SECONDS 3.0 /* the UI polls every 3 s; each snapshot renders every format */
 
 /* A replay or a live capture in progress, and where it reports as it
  * goes: the campaign database, the web UI. */

@@ -721,6 +721,20 @@ static cJSON *track(struct builder *b, cJSON *node, enum csv_file file,
     return node;
 }
 
+/* Frees a tracked node that is not used after all, and its location entry:
+ * a later node could get the same address and inherit a stale position. */
+static void untrack_delete(struct builder *b, cJSON *node)
+{
+    struct json_locations *l = &b->locations;
+    for (size_t i = 0; i < l->count; i++) {
+        if (l->entries[i].node == node) {
+            l->entries[i] = l->entries[--l->count];
+            break;
+        }
+    }
+    cJSON_Delete(node);
+}
+
 /* Adds `node` to `object` under `key`, or frees it on failure. */
 static void add_member(struct builder *b, cJSON *object, const char *key, cJSON *node)
 {
@@ -728,7 +742,7 @@ static void add_member(struct builder *b, cJSON *object, const char *key, cJSON 
         return;
     if (object == NULL || !cJSON_AddItemToObject(object, key, node)) {
         b->oom = true;
-        cJSON_Delete(node); /* its location entry stays: a dangling address is never looked up */
+        cJSON_Delete(node); /* out of memory: the whole load fails, no position is looked up */
     }
 }
 
@@ -1072,7 +1086,7 @@ static void build_inventory(struct builder *b, cJSON *root, struct inventory *in
     if (cJSON_GetArraySize(hosts) > 0)
         add_member(b, root, "hosts", hosts);
     else
-        cJSON_Delete(hosts);
+        untrack_delete(b, hosts);
     add_member(b, root, "devices", devices);
 }
 
