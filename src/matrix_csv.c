@@ -1197,6 +1197,12 @@ static void report_unknown_device(struct builder *b, const struct inventory *inv
     }
     if (*reported_count < CSV_REMEMBERED_MISSING)
         reported[(*reported_count)++] = cell->text;
+    if (b->diag->count >= DIAG_MAX) {
+        /* Only counted: no "did you mean" search for a message never kept. */
+        diag_error(b->diag, b->tables[CSV_FILE_MATRIX]->name, cell->line, cell->column,
+                   "\"device\": not a device of the inventory");
+        return;
+    }
     const char **names = calloc(inv->count > 0 ? inv->count : 1, sizeof(*names));
     size_t count = 0;
     for (size_t i = 0; names != NULL && i < inv->count; i++) {
