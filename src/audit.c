@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "fluxaudit/tls_ciphers.h"
+#include "fluxaudit/window.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ struct audit {
     size_t entries;
     struct audit_device *devices;
     size_t device_count;
+    struct window **windows;            /* per device, per declared flow; NULL when none */
     size_t *finding_capacity;
     size_t *observed_capacity;
     struct aggregate_node **buckets;
@@ -110,13 +112,26 @@ struct audit *audit_create(const struct matrix *matrix, const struct rules *rule
         audit_destroy(audit);
         return NULL;
     }
+    audit->windows = calloc(audit->device_count + 1, sizeof(*audit->windows));
+    if (audit->windows == NULL) {
+        audit_destroy(audit);
+        return NULL;
+    }
     for (size_t i = 0; i < audit->device_count; i++) {
         const struct matrix_device *device = &matrix->devices[i];
         audit->devices[i].device = device;
         audit->devices[i].matrix_flow_seen = calloc(device->flow_count + 1, sizeof(bool));
-        if (audit->devices[i].matrix_flow_seen == NULL) {
+        audit->windows[i] = calloc(device->flow_count + 1, sizeof(struct window));
+        if (audit->devices[i].matrix_flow_seen == NULL || audit->windows[i] == NULL) {
             audit_destroy(audit);
             return NULL;
+        }
+        /* The loader validated every window; one that does not parse here
+         * is treated as always open rather than raising on every flow. */
+        for (size_t f = 0; f < device->flow_count; f++) {
+            if (device->flows[f].window != NULL &&
+                !window_parse(device->flows[f].window, &audit->windows[i][f], NULL, 0))
+                audit->windows[i][f].always = true;
         }
     }
     return audit;
@@ -134,6 +149,9 @@ void audit_destroy(struct audit *audit)
             node = next;
         }
     }
+    for (size_t i = 0; audit->windows != NULL && i < audit->device_count; i++)
+        free(audit->windows[i]);
+    free(audit->windows);
     for (size_t i = 0; audit->devices != NULL && i < audit->device_count; i++) {
         free(audit->devices[i].findings);
         free(audit->devices[i].observed);
@@ -901,6 +919,27 @@ static void check_health_data(struct audit *audit, struct device_view view,
         fhir_evidence(finding, &health->fhir);
 }
 
+/* FLOW_OUTSIDE_WINDOW (CLAUSIER-2025 O-12.2.5.3): a declared flow with a
+ * maintenance window started outside it, in the matrix's time zone. */
+static void check_window(struct audit *audit, struct device_view view, const struct flow *flow,
+                         const struct matrix_flow *declared)
+{
+    if (declared == NULL || declared->window == NULL)
+        return;
+    const struct matrix_device *device = &audit->matrix->devices[view.device];
+    const struct window *window = &audit->windows[view.device][declared - device->flows];
+    if (window->always ||
+        window_contains(window, audit->matrix->timezone, (int64_t)(flow->first_usec / 1000000u)))
+        return;
+    struct audit_finding *finding =
+        raise_finding(audit, view.device, FINDING_FLOW_OUTSIDE_WINDOW, flow, declared);
+    if (finding != NULL) {
+        add_evidence(finding, "window", "%s", declared->window);
+        add_evidence(finding, "timezone", "%s",
+                     audit->matrix->timezone != NULL ? audit->matrix->timezone : "UTC");
+    }
+}
+
 static void audit_for_device(struct audit *audit, struct device_view view, const struct flow *flow)
 {
     const struct matrix_flow *declared = find_declared(audit, view.device, flow);
@@ -917,6 +956,7 @@ static void audit_for_device(struct audit *audit, struct device_view view, const
     check_risks(audit, view, flow, declared);
     check_remote_access(audit, view, flow, declared);
     check_health_data(audit, view, flow, declared);
+    check_window(audit, view, flow, declared);
 }
 
 void audit_flow(struct audit *audit, const struct flow *flow)

@@ -78,16 +78,18 @@ struct options {
     bool fail_never;
     enum severity fail_on;
     size_t max_flows;
-    const char *db_path;        /* campaign database */
+    const char *db_path; /* campaign database */
     size_t retention_days;
     size_t checkpoint_seconds;
-    const char *web_listen;     /* --web ADDR:PORT */
+    const char *web_listen; /* --web ADDR:PORT */
     const char *tls_cert;
     const char *tls_key;
     const char *accounts_path;
     const char *format;         /* report --format */
     const char *output_path;    /* report -o, learn -o */
     const char *device;         /* learn --device ADDR[,ADDR...] */
+    const char *inventory_path; /* CSV matrix inventory (default NAME.inventory.csv) */
+    const char *mud_path;       /* RFC 8520 MUD file imported over the --matrix inventory */
     char **files;
     int file_count;
 };
@@ -98,7 +100,8 @@ static void print_usage(FILE *out)
           "  fluxaudit replay FILE... --matrix M [--report R.json] [--fail-on SEV|none]\n"
           "  fluxaudit capture -i IFACE --matrix M [-f FILTER] [-s SNAPLEN] [-Z USER]\n"
           "                    [--report R.json] [--fail-on SEV|none]\n"
-          "  fluxaudit matrix check FILE\n"
+          "  fluxaudit matrix check FILE [--inventory INV.csv] [--mud MUD.json]\n"
+          "  fluxaudit matrix convert FILE -o OUT.json|OUT.csv\n"
           "  fluxaudit serve --db FILE [--web ADDR:PORT] [--tls-cert C --tls-key K]\n"
           "                  [--accounts FILE]\n"
           "  fluxaudit report --db FILE --format json|html|csv|syslog [-o OUT]\n"
@@ -106,7 +109,11 @@ static void print_usage(FILE *out)
           "  fluxaudit learn FILE... --device ADDR[,ADDR...] -o draft.json\n"
           "\n"
           "options:\n"
-          "  -m, --matrix FILE     the supplier's flow matrix (fluxaudit-matrix/1 JSON)\n"
+          "  -m, --matrix FILE     the supplier's flow matrix: fluxaudit-matrix/1 JSON, or CSV\n"
+          "                        (with NAME.inventory.csv beside it); with --mud, the inventory\n"
+          "      --inventory FILE  the CSV matrix's inventory, when not NAME.inventory.csv\n"
+          "      --mud FILE        an RFC 8520 MUD file: the matrix of the inventory's devices\n"
+          "                        of that model\n"
           "      --rules FILE      finding rules (default: the installed rules/findings.json)\n"
           "      --default-credentials FILE\n"
           "                        well-known default logins (default: rules/default-credentials)\n"
@@ -178,6 +185,8 @@ enum {
     OPT_ACCOUNTS,
     OPT_FORMAT,
     OPT_DEVICE,
+    OPT_INVENTORY,
+    OPT_MUD,
 };
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -200,6 +209,8 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"accounts", required_argument, NULL, OPT_ACCOUNTS},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"device", required_argument, NULL, OPT_DEVICE},
+        {"inventory", required_argument, NULL, OPT_INVENTORY},
+        {"mud", required_argument, NULL, OPT_MUD},
         {"output", required_argument, NULL, 'o'},
         {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
         {"interface", required_argument, NULL, 'i'},
@@ -270,6 +281,12 @@ static int parse_options(int argc, char **argv, struct options *options)
         case OPT_DEVICE:
             options->device = optarg;
             break;
+        case OPT_INVENTORY:
+            options->inventory_path = optarg;
+            break;
+        case OPT_MUD:
+            options->mud_path = optarg;
+            break;
         case 'o':
             options->output_path = optarg;
             break;
@@ -336,6 +353,9 @@ static void print_diagnostics(const struct diag *diag)
 }
 
 /* Loads and validates every input file before any packet is read. */
+static struct matrix *load_matrix(const struct options *options, const char *path,
+                                  struct diag *diag);
+
 /* Everything a run reads before its first packet. */
 struct inputs {
     struct matrix *matrix;
@@ -361,7 +381,7 @@ static bool load_inputs(const struct options *options, struct inputs *inputs)
     const char *defaults_path = options->default_credentials_path
                                     ? options->default_credentials_path
                                     : default_credentials_default_path();
-    inputs->matrix = matrix_load_json(options->matrix_path, &diag);
+    inputs->matrix = load_matrix(options, options->matrix_path, &diag);
     bool rules_ok = rules_load(rules_path, &inputs->rules, &diag);
     inputs->default_credentials = default_credentials_load(defaults_path, &diag);
     print_diagnostics(&diag);
@@ -568,12 +588,12 @@ struct run {
     const struct options *options;
     const struct inputs *inputs;
     struct pipeline *pipeline;
-    struct capture *live;              /* the live source, for drop counters; NULL for replays */
+    struct capture *live; /* the live source, for drop counters; NULL for replays */
     const char *const *sources;
     size_t source_count;
-    struct store *store;               /* NULL without --db */
+    struct store *store; /* NULL without --db */
     int64_t session_id;
-    struct web_server *web;            /* NULL without --web */
+    struct web_server *web; /* NULL without --web */
     double last_checkpoint;
     double last_snapshot;
     double rate_since;
@@ -628,8 +648,8 @@ static bool run_checkpoint(struct run *run, bool final)
         return true;
     struct audit *provisional = NULL;
     if (!final) {
-        provisional = audit_create(run->inputs->matrix, &run->inputs->rules,
-                                   AUDIT_DEFAULT_MAX_ENTRIES);
+        provisional =
+            audit_create(run->inputs->matrix, &run->inputs->rules, AUDIT_DEFAULT_MAX_ENTRIES);
         if (provisional != NULL) {
             pipeline_audit_active(run->pipeline, provisional);
             audit_access(provisional, pipeline_get_access(run->pipeline));
@@ -638,8 +658,8 @@ static bool run_checkpoint(struct run *run, bool final)
     struct run_view view;
     run_view_fill(run, pipeline_get_audit(run->pipeline), &view);
     char err[512];
-    bool ok = store_checkpoint(run->store, run->session_id, &view.input, provisional, err,
-                               sizeof(err));
+    bool ok =
+        store_checkpoint(run->store, run->session_id, &view.input, provisional, err, sizeof(err));
     audit_destroy(provisional);
     if (!ok)
         fprintf(stderr, "fluxaudit: %s: checkpoint failed: %s\n", run->options->db_path, err);
@@ -658,8 +678,8 @@ static void run_publish(struct run *run)
     struct run_view view;
     run_view_fill(run, audit, &view);
     char err[256];
-    struct web_snapshot *snapshot = web_snapshot_create(&view.input, run->rate_pps, err,
-                                                        sizeof(err));
+    struct web_snapshot *snapshot =
+        web_snapshot_create(&view.input, run->rate_pps, err, sizeof(err));
     if (snapshot != NULL)
         web_publish(run->web, snapshot);
     else
@@ -724,15 +744,15 @@ static bool run_open_store(struct run *run, const char *kind)
     gettimeofday(&now, NULL);
     uint64_t now_usec = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec;
     size_t purged = 0;
-    unsigned retention = options->retention_days ? (unsigned)options->retention_days
-                                                 : STORE_DEFAULT_RETENTION_DAYS;
+    unsigned retention =
+        options->retention_days ? (unsigned)options->retention_days : STORE_DEFAULT_RETENTION_DAYS;
     if (!store_purge(run->store, retention, now_usec, &purged, err, sizeof(err))) {
         fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
         return false;
     }
     if (purged > 0 && !options->quiet)
-        fprintf(stderr, "fluxaudit: %s: %zu sessions older than %u days purged\n",
-                options->db_path, purged, retention);
+        fprintf(stderr, "fluxaudit: %s: %zu sessions older than %u days purged\n", options->db_path,
+                purged, retention);
     char *matrix_text = read_text_file(options->matrix_path);
     struct store_session_info info = {.kind = kind,
                                       .sources = run->sources,
@@ -978,8 +998,8 @@ static int command_capture(const struct options *options)
 }
 
 /* Loads the campaign of --db with the current rules. */
-static bool load_campaign(const struct options *options, struct store **store,
-                          struct rules *rules, struct store_campaign *campaign)
+static bool load_campaign(const struct options *options, struct store **store, struct rules *rules,
+                          struct store_campaign *campaign)
 {
     struct diag diag;
     diag_init(&diag);
@@ -1004,8 +1024,7 @@ static bool load_campaign(const struct options *options, struct store **store,
     return true;
 }
 
-static bool write_syslog_to(FILE *out, const struct report_input *input, char *err,
-                            size_t err_len)
+static bool write_syslog_to(FILE *out, const struct report_input *input, char *err, size_t err_len)
 {
     return report_write_syslog(out, input, NULL, err, err_len);
 }
@@ -1138,8 +1157,8 @@ static int command_account(const struct options *options)
         return EXIT_USAGE;
     }
     char err[512];
-    bool ok = web_account_set(options->accounts_path, options->files[1], password, err,
-                              sizeof(err));
+    bool ok =
+        web_account_set(options->accounts_path, options->files[1], password, err, sizeof(err));
     explicit_bzero(password, sizeof(password));
     if (!ok) {
         fprintf(stderr, "fluxaudit: %s: %s\n", options->accounts_path, err);
@@ -1256,9 +1275,8 @@ static int command_learn(const struct options *options)
     struct learn_run learn = {.device = device};
     learn.learner = learner_create(&learn_options, device->prefixes, device->prefix_count);
     FILE *out = NULL;
-    int status = learn.learner != NULL && open_output(options->output_path ? options->output_path
-                                                                           : "-",
-                                                      &out)
+    int status = learn.learner != NULL &&
+                         open_output(options->output_path ? options->output_path : "-", &out)
                      ? EXIT_CONFORM
                      : EXIT_USAGE;
     struct pipeline_config config;
@@ -1296,29 +1314,90 @@ static int command_learn(const struct options *options)
     return status;
 }
 
-static int command_matrix(const struct options *options)
+/* Loads the matrix the options name: --mud FILE over the --matrix
+ * inventory, else --matrix by its extension (.json, .csv with its
+ * companions or --inventory). */
+static struct matrix *load_matrix(const struct options *options, const char *path,
+                                  struct diag *diag)
 {
-    if (options->file_count < 1)
-        return usage_error("matrix: expected 'check FILE'%s", "");
-    const char *verb = options->files[0];
-    if (strcmp(verb, "check") != 0)
-        return usage_error("matrix: unknown subcommand \"%s\" (this version has: check)", verb);
-    if (options->file_count != 2)
-        return usage_error("matrix check: expected exactly one FILE%s", "");
+    if (options->mud_path != NULL)
+        return matrix_load_mud(options->mud_path, path, diag);
+    return matrix_load(path, options->inventory_path, diag);
+}
+
+/* fluxaudit matrix check FILE: validation, then the smells as warnings. */
+static int matrix_check(const struct options *options, const char *path)
+{
     struct diag diag;
     diag_init(&diag);
-    struct matrix *matrix = matrix_load_json(options->files[1], &diag);
+    struct matrix *matrix = load_matrix(options, path, &diag);
+    if (matrix != NULL)
+        matrix_lint(matrix, &diag);
     print_diagnostics(&diag);
+    size_t warnings = diag.count - diag.errors;
     diag_free(&diag);
     if (matrix == NULL)
         return EXIT_USAGE;
     size_t flows = 0;
     for (size_t i = 0; i < matrix->device_count; i++)
         flows += matrix->devices[i].flow_count;
-    printf("%s: ok (%zu devices, %zu hosts, %zu flows)\n", options->files[1], matrix->device_count,
-           matrix->host_count, flows);
+    printf("%s: ok (%zu devices, %zu hosts, %zu flows",
+           options->mud_path ? options->mud_path : path, matrix->device_count, matrix->host_count,
+           flows);
+    if (warnings > 0)
+        printf(", %zu warnings", warnings);
+    printf(")\n");
     matrix_free(matrix);
     return EXIT_CONFORM;
+}
+
+static bool has_suffix(const char *text, const char *suffix)
+{
+    size_t len = strlen(text), suffix_len = strlen(suffix);
+    return len >= suffix_len && strcmp(text + len - suffix_len, suffix) == 0;
+}
+
+/* fluxaudit matrix convert IN -o OUT: JSON <-> CSV, by OUT's extension. */
+static int matrix_convert(const struct options *options, const char *path)
+{
+    const char *out_path = options->output_path;
+    if (out_path == NULL || (!has_suffix(out_path, ".json") && !has_suffix(out_path, ".csv")))
+        return usage_error("matrix convert: -o OUT.json or -o OUT.csv is required%s", "");
+    struct diag diag;
+    diag_init(&diag);
+    struct matrix *matrix = load_matrix(options, path, &diag);
+    print_diagnostics(&diag);
+    diag_free(&diag);
+    if (matrix == NULL)
+        return EXIT_USAGE;
+    char err[512] = "";
+    bool ok;
+    if (has_suffix(out_path, ".csv")) {
+        ok = matrix_write_csv(matrix, out_path, err, sizeof(err));
+    } else {
+        FILE *out = NULL;
+        ok = open_output(out_path, &out) && matrix_write_json(matrix, out, err, sizeof(err));
+        if (out != NULL && out != stdout)
+            ok = fclose(out) == 0 && ok;
+    }
+    matrix_free(matrix);
+    if (!ok) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", out_path, err[0] ? err : "write error");
+        return EXIT_USAGE;
+    }
+    return EXIT_CONFORM;
+}
+
+static int command_matrix(const struct options *options)
+{
+    if (options->file_count != 2)
+        return usage_error("matrix: expected 'check FILE' or 'convert FILE -o OUT'%s", "");
+    const char *verb = options->files[0];
+    if (strcmp(verb, "check") == 0)
+        return matrix_check(options, options->files[1]);
+    if (strcmp(verb, "convert") == 0)
+        return matrix_convert(options, options->files[1]);
+    return usage_error("matrix: unknown subcommand \"%s\" (check, convert)", verb);
 }
 
 int main(int argc, char **argv)
@@ -1356,6 +1435,7 @@ int main(int argc, char **argv)
         return command_account(&options);
     if (strcmp(options.command, "learn") == 0)
         return command_learn(&options);
-    return usage_error("unknown command \"%s\" (replay, capture, learn, matrix, report, serve, account)",
-                       options.command);
+    return usage_error(
+        "unknown command \"%s\" (replay, capture, learn, matrix, report, serve, account)",
+        options.command);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fluxaudit/window.h"
 #include "matrix_build.h"
 #include "util/json_locate.h"
 
@@ -871,6 +872,26 @@ static void check_flow_id(struct loader *l, const struct matrix_device *device, 
     }
 }
 
+/* A window must parse (docs/matrix.md, "Time windows"); its error points
+ * at the offending character inside the string. */
+static void check_window(struct loader *l, const cJSON *object, const struct matrix_flow *flow)
+{
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(object, "window");
+    if (flow->window == NULL || node == NULL)
+        return;
+    struct window window;
+    char err[256];
+    if (window_parse(flow->window, &window, err, sizeof(err)))
+        return;
+    int line, column;
+    json_locate_find(l->report.locations, node, &line, &column);
+    /* +1: the opening quote (exact for strings without escapes). */
+    const char *what = strstr(err, ": "); /* err starts "column N: " */
+    diag_error(l->report.diag, l->report.file, line,
+               column + (window.error_column > 0 ? window.error_column : 1), "\"window\": %s",
+               what != NULL ? what + 2 : err);
+}
+
 static void load_flow(struct loader *l, size_t device_index, const cJSON *flows, size_t index,
                       const cJSON *object)
 {
@@ -922,6 +943,7 @@ static void load_flow(struct loader *l, size_t device_index, const cJSON *flows,
     load_internet(l, flow, object, flow_name, peers_ok);
     optional_text(l, object, "window", true, "a time window such as \"Mon-Fri 08:00-18:00\"",
                   &flow->window);
+    check_window(l, object, flow);
     optional_text(l, object, "waiver", true, "a non-empty justification", &flow->waiver);
 }
 

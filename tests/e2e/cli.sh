@@ -43,7 +43,9 @@ expect 2 'not a pcap or pcapng file' -- "$bin" replay "$tmp/text.pcap" --matrix 
 # A bad matrix is refused with every error, before any capture file is read.
 expect 2 'bad-matrix.json:6:21: .*10.0.0.300' -- "$bin" replay "$tmp/none.pcap" --matrix "$data/bad-matrix.json"
 expect 2 'bad-matrix.json:8:83: .*http' -- "$bin" matrix check "$data/bad-matrix.json"
-expect 0 'ok \(1 devices, 1 hosts, 4 flows\)' -- "$bin" matrix check "$data/corpus-matrix.json"
+expect 0 'ok \(1 devices, 1 hosts, 4 flows' -- "$bin" matrix check "$data/corpus-matrix.json"
+# A window error points at the offending character inside the string.
+expect 2 'bad-window.json:10:54: error: "window": invalid time "25:00"' -- "$bin" matrix check "$data/bad-window.json"
 expect 2 'unknown subcommand "frob"' -- "$bin" matrix frob x
 expect 2 'capture: -i IFACE is required' -- "$bin" capture --matrix "$data/corpus-matrix.json"
 expect 2 'no-such-if0' -- "$bin" capture -i no-such-if0 --matrix "$data/corpus-matrix.json"
@@ -81,6 +83,21 @@ if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]
         passes=$((passes + 1))
     fi
     expect 2 '--device ADDR is required' -- "$bin" learn "$root/pcaps/reference.pcap"
+    # CSV matrices: JSON -> CSV (with its companions) -> the same audit.
+    expect 0 '' -- "$bin" matrix convert "$m" -o "$tmp/ref.csv"
+    expect 0 'ok \(1 devices, 4 hosts, 5 flows' -- "$bin" matrix check "$tmp/ref.csv"
+    "$bin" replay "$root/pcaps/reference.pcap" --matrix "$tmp/ref.csv" --report "$tmp/csv.json" -q --fail-on none
+    "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --report "$tmp/json.json" -q --fail-on none
+    if /usr/bin/python3 "$root/tests/e2e/compare_reports.py" "$tmp/json.json" "$tmp/csv.json" >/dev/null 2>&1 ||
+        [ "$(/usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(a["devices"]==b["devices"])' "$tmp/json.json" "$tmp/csv.json")" = True ]; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: the CSV form of the matrix does not audit like its JSON form"; failures=$((failures + 1))
+    fi
+    expect 2 '-o OUT.json or -o OUT.csv is required' -- "$bin" matrix convert "$m" -o "$tmp/x.txt"
+    # MUD import over an inventory; its warnings are shown, loading succeeds.
+    expect 0 'warning: ACE "no-telnet" drops traffic' -- "$bin" matrix check \
+        "$root/tests/data/mud/infusion_pump.inventory.json" --mud "$root/tests/data/mud/infusion_pump.json"
     # The campaign store: two replays merge; report --db renders every format.
     expect 1 '' -- "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --db "$tmp/c.db" -q
     expect 1 '' -- "$bin" replay "$root/pcaps/tls10.pcap" --matrix "$m" --db "$tmp/c.db" -q

@@ -1855,6 +1855,33 @@ START_TEST(test_dns_peer_by_resolved_name)
 }
 END_TEST
 
+/* A maintenance flow outside its window, read in the matrix's time zone:
+ * T0 is Tuesday 2023-11-14 22:13:20 UTC, 23:13 in Paris. */
+START_TEST(test_outside_window)
+{
+    const char *matrix = "{'format':'fluxaudit-matrix/1','timezone':'Europe/Paris',"
+                         "'hosts':{'vendor':['198.51.100.0/24']},'devices':[{'name':'ct',"
+                         "'addresses':['10.10.1.20'],'flows':[{'id':'M1','from':'vendor',"
+                         "'to':'device','proto':'tcp','port':22,'internet':true,"
+                         "'window':'Mon-Fri 08:00-18:00'}]}]}";
+    struct flow late = tcp_flow("198.51.100.7", 50000, "10.10.1.20", 22);
+    struct fx fx;
+    run_one(&fx, matrix, &late);
+    const struct audit_finding *outside = only(dev(&fx, 0), FINDING_FLOW_OUTSIDE_WINDOW);
+    ck_assert_str_eq(flow_id(outside->matrix_flow), "M1");
+    ck_assert_str_eq(ev(outside, "window"), "Mon-Fri 08:00-18:00");
+    ck_assert_str_eq(ev(outside, "timezone"), "Europe/Paris");
+    ck_assert_int_eq(outside->severity, SEVERITY_HIGH);
+    fx_close(&fx);
+    struct flow office = late;
+    office.first_usec = 1699956000ull * SEC; /* 2023-11-14 10:00 UTC, 11:00 in Paris */
+    office.last_usec = office.first_usec + 5 * SEC;
+    run_one(&fx, matrix, &office);
+    ck_assert_uint_eq(count_code(dev(&fx, 0), FINDING_FLOW_OUTSIDE_WINDOW), 0);
+    fx_close(&fx);
+}
+END_TEST
+
 /* Export every result of one audit, import it twice into another (two
  * sessions of one campaign): counts double, identities and evidence stay. */
 START_TEST(test_export_import_round_trip)
@@ -1991,6 +2018,7 @@ static Suite *audit_suite(void)
     tcase_add_test(crypto, test_export_import_round_trip);
     tcase_add_test(crypto, test_service_undeclared);
     tcase_add_test(crypto, test_dns_peer_by_resolved_name);
+    tcase_add_test(crypto, test_outside_window);
     tcase_add_test(crypto, test_import_unknown_names);
     suite_add_tcase(s, crypto);
     return s;

@@ -477,13 +477,13 @@ START_TEST(text_cells)
      * becomes one space; a ',' inside an unquoted ';' cell is text. */
     struct matrix *m =
         parse_ok("device;id;description;from;to;proto;port;window\n"
-                 "pump;F01;\" lead, trail \";device;srv;tcp;80;\"Mon 08:00-12:00 \r\n"
+                 "pump;F01;\" lead, trail \";device;srv;tcp;80;\"Mon 08:00-12:00; \r\n"
                  "  Tue 14:00-16:00\"\n"
                  "pump;F02;a, b;device;srv;tcp;80;\n",
                  INV, NULL);
     const struct matrix_flow *f = m->devices[0].flows;
     ck_assert_str_eq(f[0].description, " lead, trail ");
-    ck_assert_str_eq(f[0].window, "Mon 08:00-12:00 Tue 14:00-16:00");
+    ck_assert_str_eq(f[0].window, "Mon 08:00-12:00; Tue 14:00-16:00");
     ck_assert_str_eq(f[1].description, "a, b");
     ck_assert_ptr_null(f[1].window);
     ck_assert_int_eq(f[1].line, 4);
