@@ -1512,13 +1512,17 @@ done:
     return m;
 }
 
-/* The hook of the RFC 8520 MUD loader (DESIGN.md), which comes in its own
- * source file: until then a .mud.json matrix is refused by name. */
+/* An RFC 8520 MUD file is imported onto the devices of a JSON inventory
+ * (matrix_load_mud, docs/mud.md), which it cannot do without one. */
 static struct matrix *load_mud(const char *path, const char *inventory_path, struct diag *diag)
 {
-    (void)inventory_path;
-    diag_error(diag, path, 0, 0, "MUD files (.mud.json) are not supported by this build yet");
-    return NULL;
+    if (inventory_path == NULL) {
+        diag_error(diag, path, 0, 0,
+                   "a MUD file needs an inventory: --inventory FILE (a fluxaudit-matrix/1 JSON "
+                   "matrix whose devices give their \"model\")");
+        return NULL;
+    }
+    return matrix_load_mud(path, inventory_path, diag);
 }
 
 /* Loads a matrix by extension; see matrix.h. */

@@ -171,8 +171,8 @@ struct matrix *matrix_parse_csv(const struct matrix_csv_input *matrix_csv,
 
 /* Loads a matrix by the extension of `path` (case-insensitive): ".csv" with
  * matrix_load_csv, ".json" with matrix_load_json (an `inventory_path` is
- * then an error), ".mud.json" is reserved for RFC 8520 MUD files. Anything
- * else is refused. */
+ * then an error), ".mud.json" with matrix_load_mud (`inventory_path`
+ * required). Anything else is refused. */
 struct matrix *matrix_load(const char *path, const char *inventory_path, struct diag *diag);
 
 /* Writes the model as fluxaudit-matrix/1 JSON: two-space indentation, keys

@@ -264,10 +264,15 @@ START_TEST(load_by_extension)
     ck_assert_ptr_nonnull(m);
     matrix_free(m);
     ck_assert_ptr_null(matrix_load("x.mud.json", NULL, &d));
+    /* With an inventory, matrix_load_mud reads both (here: no MUD file). */
+    ck_assert_ptr_null(
+        matrix_load("/nonexistent/x.MUD.json", TEST_DATA_DIR "/matrix/valid.json", &d));
     ck_assert_ptr_null(matrix_load("x.txt", NULL, &d));
     ck_assert_ptr_null(matrix_load(TEST_DATA_DIR "/matrix/valid.json", "inv.csv", &d));
     assert_lines(
-        &d, LINES("x.mud.json: error: MUD files (.mud.json) are not supported by this build yet",
+        &d, LINES("x.mud.json: error: a MUD file needs an inventory: --inventory FILE (a "
+                  "fluxaudit-matrix/1 JSON matrix whose devices give their \"model\")",
+                  "/nonexistent/x.MUD.json: error: cannot open: No such file or directory",
                   "x.txt: error: unknown matrix format: expected a .json (fluxaudit-matrix/1) or "
                   ".csv file",
                   "inv.csv: error: an inventory goes with a CSV matrix; " TEST_DATA_DIR
