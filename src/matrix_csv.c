@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "fluxaudit/window.h"
 #include "matrix_build.h"
 #include "util/json_locate.h"
 #include "util/reader.h"
@@ -129,6 +130,7 @@ struct csv_cell {
     size_t len;
     int line; /* where the cell starts: its first non-blank byte or quote */
     int column;
+    bool quoted;
 };
 
 struct csv_row {
@@ -224,7 +226,8 @@ static void on_cell(void *data, size_t len, void *opaque)
         if (len > 0 && data != NULL)
             memcpy(text, data, len);
         text[len] = '\0';
-        s->cells[s->cell_count++] = (struct csv_cell){text, data != NULL ? len : 0, line, column};
+        s->cells[s->cell_count++] = (struct csv_cell){text, data != NULL ? len : 0, line, column,
+                                                      s->in_cell && s->cell_quoted};
     } else if (len > 0 && !s->extra_reported) {
         char message[160];
         if (header)
@@ -282,7 +285,7 @@ static void keep_row(struct csv_scan *s)
     }
     memcpy(cells, s->cells, s->cell_count * sizeof(*cells));
     for (size_t i = s->cell_count; i < width; i++) {
-        cells[i] = (struct csv_cell){calloc(1, 1), 0, s->line, s->column};
+        cells[i] = (struct csv_cell){calloc(1, 1), 0, s->line, s->column, false};
         if (cells[i].text == NULL) {
             for (size_t j = s->cell_count; j < i; j++)
                 free(cells[j].text);
@@ -1185,6 +1188,33 @@ static void add_internet(struct builder *b, cJSON *flow, size_t row)
                track(b, cJSON_CreateBool(value), CSV_FILE_MATRIX, cell, key));
 }
 
+/* A window is checked here rather than by matrix_build, which points
+ * inside the text as if a quote opened it: a CSV cell may have none. The
+ * column is exact for a one-line cell without doubled quotes. An invalid
+ * window is reported and left out of the tree (reported once). */
+static void add_window(struct builder *b, cJSON *flow, size_t row)
+{
+    const struct csv_cell *cell = row_cell(b->tables[CSV_FILE_MATRIX], row, COL_WINDOW);
+    if (cell_blank(cell))
+        return;
+    char *text = one_line(cell->text);
+    if (text == NULL) {
+        b->oom = true;
+        return;
+    }
+    struct window window;
+    char err[256];
+    if (window_parse(text, &window, err, sizeof(err))) {
+        add_member(b, flow, "window", cell_string(b, CSV_FILE_MATRIX, COL_WINDOW, cell, text));
+    } else {
+        const char *what = strstr(err, ": "); /* err starts "column N: " */
+        int offset = (window.error_column > 0 ? window.error_column : 1) - 1 + cell->quoted;
+        diag_error(b->diag, b->tables[CSV_FILE_MATRIX]->name, cell->line, cell->column + offset,
+                   "\"window\": %s", what != NULL ? what + 2 : err);
+    }
+    free(text);
+}
+
 /* Reports a `device` cell that names no device of the inventory, once per
  * name (up to CSV_REMEMBERED_MISSING names). */
 static void report_unknown_device(struct builder *b, const struct inventory *inv,
@@ -1267,7 +1297,7 @@ static void build_flow(struct builder *b, const struct inventory *inv, size_t ro
     if (!cell_blank(encryption))
         add_raw(b, flow, CSV_FILE_MATRIX, row, COL_ENCRYPTION, "encryption");
     add_internet(b, flow, row);
-    add_text(b, flow, CSV_FILE_MATRIX, row, COL_WINDOW, "window");
+    add_window(b, flow, row);
     add_text(b, flow, CSV_FILE_MATRIX, row, COL_WAIVER, "waiver");
     add_item(b, entry->flows, flow);
 }

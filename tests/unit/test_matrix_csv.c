@@ -499,6 +499,22 @@ START_TEST(text_cells)
 }
 END_TEST
 
+START_TEST(window_cells)
+{
+    /* The column inside the window text, with or without quotes. */
+    assert_refused("device;id;from;to;proto;port;window\n"
+                   "pump;F01;srv;device;tcp;22;Mon-Fro 08:00-18:00\n"
+                   "pump;F02;srv;device;tcp;23;\"Mon 08:00-18:00; Tue 25:00-26:00\"\n"
+                   "pump;F03;srv;device;tcp;24;  lun-ven 08:00-12:00, 14:00-18:00\n",
+                   INV, NULL,
+                   LINES("m.csv:2:32: error: \"window\": unknown day \"Fro\": expected Mon, Tue, "
+                         "Wed, Thu, Fri, Sat, Sun (or lun..dim), \"daily\", \"weekdays\" or "
+                         "\"weekend\"",
+                         "m.csv:3:50: error: \"window\": invalid time \"25:00\": hours 00-23, "
+                         "minutes 00-59 (24:00 only as an end)"));
+}
+END_TEST
+
 START_TEST(line_endings_and_blank_rows)
 {
     /* CR only (old Mac Excel), then CRLF with blank and ";;" rows. */
@@ -864,6 +880,7 @@ static Suite *matrix_csv_suite(void)
     tcase_add_test(cells, booleans);
     tcase_add_test(cells, ports_in_cells);
     tcase_add_test(cells, text_cells);
+    tcase_add_test(cells, window_cells);
     tcase_add_test(cells, line_endings_and_blank_rows);
     tcase_add_test(cells, inventory_cells);
     tcase_add_test(cells, site_cells);
