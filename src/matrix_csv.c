@@ -388,10 +388,11 @@ static bool check_encoding(struct csv_scan *s, struct reader r)
     int line = 1, column = 1;
     while (reader_left(&r) > 0) {
         uint8_t byte = reader_u8(&r);
-        size_t extra = byte < 0x80 ? 0 : byte >= 0xC2 && byte <= 0xDF ? 1
-                                     : byte >= 0xE0 && byte <= 0xEF   ? 2
-                                     : byte >= 0xF0 && byte <= 0xF4   ? 3
-                                                                      : 4;
+        size_t extra = byte < 0x80                    ? 0
+                       : byte >= 0xC2 && byte <= 0xDF ? 1
+                       : byte >= 0xE0 && byte <= 0xEF ? 2
+                       : byte >= 0xF0 && byte <= 0xF4 ? 3
+                                                      : 4;
         bool ok = extra < 4 && reader_left(&r) >= extra && byte != 0;
         for (size_t i = 0; ok && i < extra; i++) {
             uint8_t next = reader_peek(&r, i);
@@ -571,16 +572,16 @@ static int find_column(const char *word, const struct column_spec *specs, size_t
 
 /* ---------------------------------------------------------------- headers */
 
-static void list_keys(const struct column_spec *specs, size_t count, bool required_only,
-                      char *buf, size_t len)
+static void list_keys(const struct column_spec *specs, size_t count, bool required_only, char *buf,
+                      size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < count && used < len; i++) {
         if (required_only && !specs[i].required)
             continue;
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "",
-                                 specs[i].key);
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s%s", used > 0 ? ", " : "", specs[i].key);
     }
 }
 
@@ -625,7 +626,8 @@ static bool map_header(struct csv_table *t, const struct column_spec *specs, siz
         t->columns[c] = -1;
         if (cell->len == 0)
             continue; /* a column without a name: its cells must be empty */
-        int index = fold_word(cell->text, word, sizeof(word)) ? find_column(word, specs, count) : -1;
+        int index =
+            fold_word(cell->text, word, sizeof(word)) ? find_column(word, specs, count) : -1;
         if (index < 0) {
             report_unknown_column(t, cell, specs, count, diag);
         } else if (first[index] >= 0) {
@@ -692,8 +694,8 @@ static int tag_line(enum csv_file file, int line)
 /* Records that `node` (created from `cell` of `file`, as a member whose key
  * is the header `key_cell`) starts there. Returns `node`; NULL (and the
  * builder marked out of memory) if it is NULL or cannot be recorded. */
-static cJSON *track(struct builder *b, cJSON *node, enum csv_file file,
-                    const struct csv_cell *cell, const struct csv_cell *key_cell)
+static cJSON *track(struct builder *b, cJSON *node, enum csv_file file, const struct csv_cell *cell,
+                    const struct csv_cell *key_cell)
 {
     if (node == NULL) {
         b->oom = true;
@@ -959,7 +961,8 @@ static bool parse_kind(struct builder *b, const struct csv_cell *cell)
         return true;
     if (strcmp(word, "device") != 0 && strcmp(word, "equipement") != 0) {
         char q[QUOTE_MAX];
-        report_cell(b, CSV_FILE_INVENTORY, cell, "\"kind\": expected \"device\" or \"host\", got %s",
+        report_cell(b, CSV_FILE_INVENTORY, cell,
+                    "\"kind\": expected \"device\" or \"host\", got %s",
                     json_locate_quote(cell->text, q, sizeof(q)));
     }
     return false;
@@ -980,7 +983,8 @@ static bool collect_inventory(struct builder *b, struct inventory *inv)
                         "empty \"device\" cell: expected the name of the device or host");
             continue;
         }
-        inv->entries[inv->count++] = (struct inventory_entry){.name = name->text, .row = r, .is_host = is_host};
+        inv->entries[inv->count++] =
+            (struct inventory_entry){.name = name->text, .row = r, .is_host = is_host};
     }
     qsort(inv->entries, inv->count, sizeof(*inv->entries), entry_compare);
     for (size_t i = 1; i < inv->count; i++) {
@@ -994,7 +998,7 @@ static bool collect_inventory(struct builder *b, struct inventory *inv)
         const struct csv_cell *cell = row_cell(t, again->row, INV_DEVICE);
         char q[QUOTE_MAX];
         diag_error(b->diag, t->name, cell->line, cell->column,
-                   "\"device\": name %s is already used by the row at line %d", 
+                   "\"device\": name %s is already used by the row at line %d",
                    json_locate_quote(again->name, q, sizeof(q)), prior->line);
         again->duplicate = true;
     }
@@ -1030,9 +1034,9 @@ static void build_host(struct builder *b, cJSON *hosts, size_t row)
                         "\"kind\"",
                         inventory_columns[texts[i]].key);
     }
-    add_member(b, hosts, name->text,
-               cell_list(b, CSV_FILE_INVENTORY, INV_ADDRESSES, row_cell(t, row, INV_ADDRESSES),
-                         name));
+    add_member(
+        b, hosts, name->text,
+        cell_list(b, CSV_FILE_INVENTORY, INV_ADDRESSES, row_cell(t, row, INV_ADDRESSES), name));
 }
 
 /* A device of the inventory, its flows array still empty. */
@@ -1049,8 +1053,7 @@ static void build_device(struct builder *b, cJSON *devices, struct inventory_ent
     add_text(b, device, CSV_FILE_INVENTORY, entry->row, INV_LOCATION, "location");
     add_member(b, device, "addresses",
                cell_list(b, CSV_FILE_INVENTORY, INV_ADDRESSES,
-                         row_cell(t, entry->row, INV_ADDRESSES),
-                         header_cell(t, INV_ADDRESSES)));
+                         row_cell(t, entry->row, INV_ADDRESSES), header_cell(t, INV_ADDRESSES)));
     entry->flows = cJSON_CreateArray();
     if (entry->flows == NULL)
         b->oom = true;
@@ -1184,8 +1187,7 @@ static void add_internet(struct builder *b, cJSON *flow, size_t row)
         value = true;
     }
     const struct csv_cell *key = header_cell(b->tables[CSV_FILE_MATRIX], COL_INTERNET);
-    add_member(b, flow, "internet",
-               track(b, cJSON_CreateBool(value), CSV_FILE_MATRIX, cell, key));
+    add_member(b, flow, "internet", track(b, cJSON_CreateBool(value), CSV_FILE_MATRIX, cell, key));
 }
 
 /* A window is checked here rather than by matrix_build, which points
@@ -1514,8 +1516,8 @@ struct matrix *matrix_load_csv(const char *path, const char *inventory_path, str
     char *own_inventory = inventory_path == NULL ? companion_path(path, ".inventory.csv") : NULL;
     char *site_path = companion_path(path, ".site.csv");
     const char *inv_path = inventory_path != NULL ? inventory_path : own_inventory;
-    struct matrix_csv_input inputs[CSV_FILE_COUNT] = {{path, NULL, 0}, {inv_path, NULL, 0},
-                                                      {site_path, NULL, 0}};
+    struct matrix_csv_input inputs[CSV_FILE_COUNT] = {
+        {path, NULL, 0}, {inv_path, NULL, 0}, {site_path, NULL, 0}};
     struct matrix *m = NULL;
     size_t errors = diag->errors;
     if (inv_path == NULL || site_path == NULL) {
@@ -1691,8 +1693,7 @@ static void json_key(FILE *out, int indent, bool *first, const char *key)
     fputs(": ", out);
 }
 
-static void json_text_member(FILE *out, int indent, bool *first, const char *key,
-                             const char *value)
+static void json_text_member(FILE *out, int indent, bool *first, const char *key, const char *value)
 {
     if (!has_text(value))
         return;
@@ -1813,9 +1814,9 @@ static void csv_cell_out(FILE *out, const char *text, bool last)
 {
     const char *value = text != NULL ? text : "";
     size_t len = strlen(value);
-    bool quote = strpbrk(value, ",;\"\r\n") != NULL ||
-                 (len > 0 && (strchr(" \t", value[0]) != NULL ||
-                              strchr(" \t", value[len - 1]) != NULL));
+    bool quote =
+        strpbrk(value, ",;\"\r\n") != NULL ||
+        (len > 0 && (strchr(" \t", value[0]) != NULL || strchr(" \t", value[len - 1]) != NULL));
     if (quote) {
         fputc('"', out);
         for (const char *p = value; *p != '\0'; p++) {
@@ -1945,8 +1946,8 @@ static bool stream_ok(FILE *out)
 }
 
 /* Writes the three CSV files to open streams; see matrix.h. */
-bool matrix_write_csv_streams(const struct matrix *matrix, FILE *flows, FILE *inventory,
-                              FILE *site, char *err, size_t err_len)
+bool matrix_write_csv_streams(const struct matrix *matrix, FILE *flows, FILE *inventory, FILE *site,
+                              char *err, size_t err_len)
 {
     csv_flows(flows, matrix);
     bool ok = csv_inventory(inventory, matrix);

@@ -19,13 +19,13 @@
 /* Ports of remote shells and desktops (SSH, Telnet, RDP, VNC, TeamViewer,
  * AnyDesk) that an inbound flow opens for maintenance. */
 static const uint16_t maintenance_ports[] = {22, 23, 3389, 5900, 5938, 7070};
-static const char *const maintenance_apps[] = {"SSH", "Telnet", "RDP", "VNC", "TeamViewer",
-                                               "AnyDesk"};
+static const char *const maintenance_apps[] = {"SSH", "Telnet",     "RDP",
+                                               "VNC", "TeamViewer", "AnyDesk"};
 
 /* Remote-control tools of CLAUSIER-2025 O-9.3 (rules/findings.json's
  * remote_access_apps). */
 static const char *const remote_access_apps[] = {
-    "TeamViewer", "AnyDesk",  "RDP",      "VNC",      "XDMCP",  "LogMeIn",      "RustDesk",
+    "TeamViewer", "AnyDesk",   "RDP",      "VNC",      "XDMCP",  "LogMeIn",      "RustDesk",
     "Ammyy",      "Splashtop", "RemotePC", "GoToMyPC", "Radmin", "ScreenConnect"};
 
 static const char *const health_apps[] = {"DICOM", "HL7", "FHIR"};
@@ -147,7 +147,8 @@ static bool peers_overlap(const struct lint_context *c, const struct matrix_peer
         return true;
     if (a->kind == b->kind && (a->kind == MATRIX_PEER_DEVICE || a->kind == MATRIX_PEER_INTERNET))
         return true;
-    if (a->kind == b->kind && (a->kind == MATRIX_PEER_HOST || a->kind == MATRIX_PEER_OTHER_DEVICE) &&
+    if (a->kind == b->kind &&
+        (a->kind == MATRIX_PEER_HOST || a->kind == MATRIX_PEER_OTHER_DEVICE) &&
         a->index == b->index)
         return true;
     if (a->kind == MATRIX_PEER_DNS && b->kind == MATRIX_PEER_DNS)
@@ -205,8 +206,8 @@ static bool flows_overlap(const struct lint_context *c, const struct matrix_flow
      * itself, even when their other ends are "any". */
     if ((outbound_only(a) && inbound_only(b)) || (inbound_only(a) && outbound_only(b)))
         return false;
-    bool protos = a->proto == b->proto || a->proto == MATRIX_PROTO_ANY ||
-                  b->proto == MATRIX_PROTO_ANY;
+    bool protos =
+        a->proto == b->proto || a->proto == MATRIX_PROTO_ANY || b->proto == MATRIX_PROTO_ANY;
     return protos && ports_overlap(a, b) && peers_overlap(c, &a->from, &b->from) &&
            peers_overlap(c, &a->to, &b->to);
 }
@@ -259,7 +260,10 @@ static void lint_any(const struct lint_context *c, const struct matrix_flow *flo
         return;
     for (size_t i = 0; i < count; i++)
         used += (size_t)snprintf(parts + used, sizeof(parts) - used, "%s%s",
-                                 i == 0 ? "" : i + 1 == count ? " and " : ", ", items[i]);
+                                 i == 0           ? ""
+                                 : i + 1 == count ? " and "
+                                                  : ", ",
+                                 items[i]);
     char why[LINT_MESSAGE_MAX];
     snprintf(why, sizeof(why),
              "allows any value of %s: a matrix should name the peers, protocol and ports the "

@@ -137,7 +137,7 @@ START_TEST(french_excel_export)
     ck_assert_str_eq(pump->location, "Réanimation");
     ck_assert_uint_eq(pump->flow_count, 1);
     ck_assert_int_eq(pump->flows[0].line, 7); /* the quoted line break counted */
-    ck_assert(!pump->flows[0].internet); /* "faux" */
+    ck_assert(!pump->flows[0].internet);      /* "faux" */
     ck_assert_int_eq(pump->flows[0].encryption, MATRIX_ENCRYPTION_NONE); /* blank */
     matrix_free(m);
     diag_free(&d);
@@ -174,15 +174,14 @@ START_TEST(explicit_inventory_path)
 {
     struct diag d;
     diag_init(&d);
-    struct matrix *m =
-        matrix_load_csv(DATA("errors.csv"), DATA("plain.inventory.csv"), &d);
+    struct matrix *m = matrix_load_csv(DATA("errors.csv"), DATA("plain.inventory.csv"), &d);
     ck_assert_ptr_null(m);
     /* errors.csv's devices are not in plain's inventory. */
     ck_assert_uint_ge(d.count, 1);
     char buf[512];
     diag_format(&d, 0, buf, sizeof(buf));
     ck_assert_str_eq(buf, DATA("errors.csv") ":2:1: error: \"device\": \"scanner\" is not a device "
-                          "of the inventory " DATA("plain.inventory.csv"));
+                                             "of the inventory " DATA("plain.inventory.csv"));
     diag_free(&d);
 }
 END_TEST
@@ -372,7 +371,9 @@ START_TEST(encoding_errors)
                    LINES("m.csv:3:11: error: invalid UTF-8 byte 0xE9: the file must be encoded "
                          "in UTF-8 (in Excel: save as \"CSV UTF-8\")"));
     /* Columns count bytes: "é" is two. */
-    assert_refused("\xef\xbb\xbf" "device,id,from,to,proto\n\"é\xc3\",F01\n", INV, NULL,
+    assert_refused("\xef\xbb\xbf"
+                   "device,id,from,to,proto\n\"é\xc3\",F01\n",
+                   INV, NULL,
                    LINES("m.csv:2:4: error: invalid UTF-8 byte 0xC3: the file must be encoded "
                          "in UTF-8 (in Excel: save as \"CSV UTF-8\")"));
     /* Overlong form and surrogate. */
@@ -382,7 +383,9 @@ START_TEST(encoding_errors)
     assert_refused(HEAD "\xed\xa0\x80\n", INV, NULL,
                    LINES("m.csv:2:1: error: invalid UTF-8 byte 0xED: the file must be encoded "
                          "in UTF-8 (in Excel: save as \"CSV UTF-8\")"));
-    assert_refused("\xff\xfe" "d", INV, NULL,
+    assert_refused("\xff\xfe"
+                   "d",
+                   INV, NULL,
                    LINES("m.csv: error: the file is UTF-16 (Excel \"Unicode text\"): save it as "
                          "\"CSV UTF-8\""));
     static const char nul[] = HEAD "pump,F01,de\0vice,srv,tcp,80\n";

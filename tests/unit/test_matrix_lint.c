@@ -31,12 +31,12 @@ static void assert_lines(const struct diag *d, const char *const *expected)
 
 /* A matrix whose device "ct" has the flows of `flows`, one per line from
  * line 4, each starting at column 3. */
-#define DOC(flows)                                                                          \
-    "{\"format\": \"fluxaudit-matrix/1\",\n"                                                \
-    " \"hosts\": {\"pacs\": [\"10.10.2.5\"], \"lan\": [\"10.10.0.0/16\"], "                 \
-    "\"vendor\": [\"198.51.100.0/24\"], \"cloud\": [\"*.acme.example\", \"10.10.9.9\"]},\n" \
-    " \"devices\": [{\"name\": \"ct\", \"addresses\": [\"10.10.1.20\"], \"flows\": [\n"     \
-    flows "]},\n"                                                                            \
+#define DOC(flows)                                                                                 \
+    "{\"format\": \"fluxaudit-matrix/1\",\n"                                                       \
+    " \"hosts\": {\"pacs\": [\"10.10.2.5\"], \"lan\": [\"10.10.0.0/16\"], "                        \
+    "\"vendor\": [\"198.51.100.0/24\"], \"cloud\": [\"*.acme.example\", \"10.10.9.9\"]},\n"        \
+    " \"devices\": [{\"name\": \"ct\", \"addresses\": [\"10.10.1.20\"], \"flows\": [\n" flows      \
+    "]},\n"                                                                                        \
     "  {\"name\": \"ws\", \"addresses\": [\"10.10.1.30\"]}]}\n"
 
 static void assert_lint(const char *json, const char *const *expected)
@@ -54,9 +54,9 @@ static void assert_lint(const char *json, const char *const *expected)
     diag_free(&d);
 }
 
-#define OVERLAP(flow, first, line, more)                                                    \
-    "m.json:" line ":3: warning: flow \"" flow "\" of \"ct\" overlaps flow \"" first        \
-    "\" (line " more ": one connection can match both, and the audit applies the first "     \
+#define OVERLAP(flow, first, line, more)                                                           \
+    "m.json:" line ":3: warning: flow \"" flow "\" of \"ct\" overlaps flow \"" first               \
+    "\" (line " more ": one connection can match both, and the audit applies the first "           \
     "whose app agrees, so the other's encryption, window and waiver may never apply"
 
 START_TEST(quiet_matrix)
