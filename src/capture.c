@@ -1,6 +1,7 @@
 /* capture: libpcap sources, files or a live interface. */
 #include "fluxaudit/capture.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 struct capture {
     pcap_t *pcap;
     bool live;
+    int fd;                          /* live: the selectable descriptor, polled by us */
     FILE *file;                      /* the file pcap reads, for progress */
     uint64_t file_size;
     volatile sig_atomic_t interrupted;
@@ -107,6 +109,16 @@ struct capture *capture_open_live(const struct capture_live_options *options, ch
         capture_close(capture);
         return NULL;
     }
+    /* Non-blocking reads and our own poll: libpcap 1.10 on Linux (TPACKET_V3)
+     * keeps waiting past the read timeout when no packet comes, and the
+     * capture loop must wake up to expire flows and checkpoint. */
+    capture->fd = pcap_get_selectable_fd(pcap);
+    if (capture->fd < 0 || pcap_setnonblock(pcap, 1, pcap_err) != 0) {
+        snprintf(err, err_len, "%s: cannot read without blocking: %s", options->interface,
+                 capture->fd < 0 ? "no selectable descriptor" : pcap_err);
+        capture_close(capture);
+        return NULL;
+    }
     return capture;
 }
 
@@ -132,6 +144,13 @@ enum capture_status capture_next(struct capture *capture, struct capture_frame *
     struct pcap_pkthdr *header;
     const u_char *data;
     int status = pcap_next_ex(capture->pcap, &header, &data);
+    if (status == 0 && capture->live) {
+        /* Nothing ready: wait for the descriptor, at most the read timeout
+         * (a signal ends the wait early, and the loop sees its flag). */
+        struct pollfd fds = {.fd = capture->fd, .events = POLLIN};
+        if (poll(&fds, 1, CAPTURE_READ_TIMEOUT_MS) > 0 && !capture->interrupted)
+            status = pcap_next_ex(capture->pcap, &header, &data);
+    }
     switch (status) {
     case 1:
         break;
