@@ -654,7 +654,9 @@ static const struct name_entry *find_name(const struct loader *l, const char *na
 /* The closest host or device name, for "did you mean". */
 static const char *suggest_name(const struct loader *l, const char *word)
 {
-    if (l->name_count == 0)
+    /* Once no more diagnostics are kept, a suggestion would be computed
+     * (against every name) for a message nobody sees. */
+    if (l->name_count == 0 || l->report.diag->count >= DIAG_MAX)
         return NULL;
     const char **names = calloc(l->name_count, sizeof(*names));
     if (names == NULL)
