@@ -4,7 +4,8 @@
 #      CLI tests, the third-party corpus, the live capture test;
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. libFuzzer targets, briefly (FUZZ_SECONDS, default 20 s each);
-#   4. clang-tidy and cppcheck as configured in the repository.
+#   4. the web UI in headless Chromium (tests/browser);
+#   5. clang-tidy and cppcheck as configured in the repository.
 # Ends with one line "N passed, N failed[, N skipped]"; exits non-zero if
 # anything failed.
 set -u
@@ -92,6 +93,10 @@ if command -v clang >/dev/null; then
 else
     echo "SKIP: clang not installed, no fuzzing"; record "fuzz" 77
 fi
+
+echo "=== browser UI (headless Chromium, playwright-core)"
+tests/browser/run.sh build-test build-test/browser-artefacts
+record "browser UI" $?
 
 echo "=== static analysis"
 scripts/lint.sh build-test
