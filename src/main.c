@@ -124,7 +124,7 @@ static void print_usage(FILE *out)
           "                        local syslog socket as unix:/dev/log\n"
           "      --fail-on SEV     exit 1 on an open finding at or above SEV\n"
           "                        (critical, high, medium, low, info; none: never; default high)\n"
-          "      --max-flows N     flows held at once (default 262144); the least recently\n"
+          "      --max-flows N     flows held at once (default 131072); the least recently\n"
           "                        active flow is audited and dropped beyond it\n"
           "  -i, --interface IFACE live capture interface (capture)\n"
           "  -f, --filter EXPR     BPF capture filter (capture)\n"

@@ -71,7 +71,7 @@ struct flow_table_config {
     uint32_t hash_seed;         /* random in production, fixed in tests */
 };
 
-#define FLOW_TABLE_DEFAULT_MAX_FLOWS 262144
+#define FLOW_TABLE_DEFAULT_MAX_FLOWS 131072 /* about 300 MB of flows at worst (2.2 KB each) */
 
 struct flow_table_stats {
     size_t active;              /* flows in the table now */
