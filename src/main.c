@@ -189,6 +189,55 @@ enum {
     OPT_MUD,
 };
 
+/* The field an option that only stores its argument fills, or NULL. */
+static const char **text_option(struct options *options, int c)
+{
+    switch (c) {
+    case 'm':
+        return &options->matrix_path;
+    case OPT_RULES:
+        return &options->rules_path;
+    case 'r':
+        return &options->report_path;
+    case OPT_HTML:
+        return &options->html_path;
+    case OPT_CSV:
+        return &options->csv_path;
+    case OPT_SYSLOG:
+        return &options->syslog_target;
+    case OPT_DEFAULT_CREDENTIALS:
+        return &options->default_credentials_path;
+    case OPT_DB:
+        return &options->db_path;
+    case OPT_WEB:
+        return &options->web_listen;
+    case OPT_TLS_CERT:
+        return &options->tls_cert;
+    case OPT_TLS_KEY:
+        return &options->tls_key;
+    case OPT_ACCOUNTS:
+        return &options->accounts_path;
+    case OPT_FORMAT:
+        return &options->format;
+    case OPT_DEVICE:
+        return &options->device;
+    case OPT_INVENTORY:
+        return &options->inventory_path;
+    case OPT_MUD:
+        return &options->mud_path;
+    case 'o':
+        return &options->output_path;
+    case 'i':
+        return &options->interface;
+    case 'f':
+        return &options->filter;
+    case 'Z':
+        return &options->user;
+    default:
+        return NULL;
+    }
+}
+
 static int parse_options(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
@@ -226,31 +275,12 @@ static int parse_options(int argc, char **argv, struct options *options)
     int c;
     size_t value;
     while ((c = getopt_long(argc, argv, "m:r:i:f:s:Z:o:qh", long_options, NULL)) != -1) {
+        const char **text = text_option(options, c);
+        if (text != NULL) {
+            *text = optarg;
+            continue;
+        }
         switch (c) {
-        case 'm':
-            options->matrix_path = optarg;
-            break;
-        case OPT_RULES:
-            options->rules_path = optarg;
-            break;
-        case 'r':
-            options->report_path = optarg;
-            break;
-        case OPT_HTML:
-            options->html_path = optarg;
-            break;
-        case OPT_CSV:
-            options->csv_path = optarg;
-            break;
-        case OPT_SYSLOG:
-            options->syslog_target = optarg;
-            break;
-        case OPT_DEFAULT_CREDENTIALS:
-            options->default_credentials_path = optarg;
-            break;
-        case OPT_DB:
-            options->db_path = optarg;
-            break;
         case OPT_RETENTION_DAYS:
             if (!parse_size(optarg, 1, 36500, &value))
                 return usage_error("--retention-days: expected a number of days from 1 to 36500, "
@@ -262,33 +292,6 @@ static int parse_options(int argc, char **argv, struct options *options)
             if (!parse_size(optarg, 1, 3600, &value))
                 return usage_error("--checkpoint-seconds: expected 1 to 3600, got \"%s\"", optarg);
             options->checkpoint_seconds = value;
-            break;
-        case OPT_WEB:
-            options->web_listen = optarg;
-            break;
-        case OPT_TLS_CERT:
-            options->tls_cert = optarg;
-            break;
-        case OPT_TLS_KEY:
-            options->tls_key = optarg;
-            break;
-        case OPT_ACCOUNTS:
-            options->accounts_path = optarg;
-            break;
-        case OPT_FORMAT:
-            options->format = optarg;
-            break;
-        case OPT_DEVICE:
-            options->device = optarg;
-            break;
-        case OPT_INVENTORY:
-            options->inventory_path = optarg;
-            break;
-        case OPT_MUD:
-            options->mud_path = optarg;
-            break;
-        case 'o':
-            options->output_path = optarg;
             break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "none") == 0)
@@ -304,20 +307,11 @@ static int parse_options(int argc, char **argv, struct options *options)
                                    optarg);
             options->max_flows = value;
             break;
-        case 'i':
-            options->interface = optarg;
-            break;
-        case 'f':
-            options->filter = optarg;
-            break;
         case 's':
             if (!parse_size(optarg, 64, 262144, &value))
                 return usage_error("--snaplen: expected a number from 64 to 262144, got \"%s\"",
                                    optarg);
             options->snaplen = (int)value;
-            break;
-        case 'Z':
-            options->user = optarg;
             break;
         case OPT_NO_PROMISC:
             options->promiscuous = false;

@@ -226,6 +226,8 @@ static void on_cell(void *data, size_t len, void *opaque)
         if (len > 0 && data != NULL)
             memcpy(text, data, len);
         text[len] = '\0';
+        /* The row owns `text` from here; it is freed with the row. */
+        // cppcheck-suppress memleak
         s->cells[s->cell_count++] = (struct csv_cell){text, data != NULL ? len : 0, line, column,
                                                       s->in_cell && s->cell_quoted};
     } else if (len > 0 && !s->extra_reported) {
