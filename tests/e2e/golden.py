@@ -56,6 +56,7 @@ def main():
     parser.add_argument("--golden", required=True)
     parser.add_argument("--expect-status", type=int, default=None,
                         help="expected exit status of fluxaudit (default: 0 or 1)")
+    parser.add_argument("--mud", help="an RFC 8520 MUD file imported over --matrix")
     parser.add_argument("--forbid", action="append", default=[],
                         help="a secret planted in the capture that must appear in no output")
     parser.add_argument("--update", action="store_true")
@@ -65,6 +66,8 @@ def main():
     out_path = os.path.join(workdir, os.path.basename(args.golden))
     cmd = [args.binary, "replay", *args.pcap, "--matrix", args.matrix,
            "--report", out_path, "--no-color"]
+    if args.mud:
+        cmd += ["--mud", args.mud]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.stderr:
         sys.stderr.write(proc.stderr)

@@ -20,3 +20,13 @@ update crypto-matrix.json tls11 tls12-3des tls12-null tls12-anon cert-rsa1024 ce
     snmp-nondefault ldap-bind pop3-login imap-login smtp-auth telnet-login crypto
 update health-matrix.json dicom-store dicom-echo dicom-tls hl7-mllp fhir-http radius-eap-md5 \
     radius-peap health wifi-beacons wifi-open-assoc wifi-psk-assoc wifi-eap-md5 wifi
+# The other matrix forms (tests/e2e/meson.build).
+python3=/usr/bin/python3
+"$python3" "$root/tests/e2e/golden.py" --binary "$bin" --matrix "$root/tests/data/e2e/csv/reference.csv" \
+    --pcap "$root/pcaps/reference.pcap" --golden "$root/tests/golden/reference-csv.json" --update
+"$python3" "$root/tests/e2e/golden.py" --binary "$bin" \
+    --matrix "$root/tests/data/e2e/mud/infulink.inventory.json" \
+    --mud "$root/tests/data/e2e/mud/infulink.mud.json" --pcap "$root/pcaps/reference.pcap" \
+    --golden "$root/tests/golden/reference-mud.json" --update
+"$root/tests/e2e/learn_golden.sh" "$bin" "$root/tests/golden/learned-reference-matrix.json" \
+    "$root/tests/e2e/golden.py" --update
