@@ -589,6 +589,7 @@ struct run {
     int64_t session_id;
     struct web_server *web; /* NULL without --web */
     double last_checkpoint;
+    double last_purge;
     double last_snapshot;
     double rate_since;
     uint64_t rate_packets;
@@ -681,6 +682,31 @@ static void run_publish(struct run *run)
     audit_destroy(audit);
 }
 
+#define PURGE_SECONDS 3600.0
+
+/* Deletes the campaign sessions past the retention (at start, then hourly
+ * during a long live capture). */
+static bool run_purge(struct run *run)
+{
+    const struct options *options = run->options;
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    uint64_t now_usec = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec;
+    size_t purged = 0;
+    unsigned retention =
+        options->retention_days ? (unsigned)options->retention_days : STORE_DEFAULT_RETENTION_DAYS;
+    char err[512];
+    run->last_purge = monotonic_seconds();
+    if (!store_purge(run->store, retention, now_usec, &purged, err, sizeof(err))) {
+        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
+        return false;
+    }
+    if (purged > 0 && !options->quiet)
+        fprintf(stderr, "fluxaudit: %s: %zu sessions older than %u days purged\n", options->db_path,
+                purged, retention);
+    return true;
+}
+
 /* Called between packets and on read timeouts: checkpoints and web
  * snapshots when their time has come. */
 static void run_tick(struct run *run)
@@ -700,6 +726,8 @@ static void run_tick(struct run *run)
         run->last_checkpoint = now;
         run_checkpoint(run, false);
     }
+    if (run->store != NULL && now - run->last_purge >= PURGE_SECONDS)
+        run_purge(run);
     if (run->web != NULL && now - run->last_snapshot >= SNAPSHOT_SECONDS) {
         run->last_snapshot = now;
         run_publish(run);
@@ -734,19 +762,11 @@ static bool run_open_store(struct run *run, const char *kind)
         fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
         return false;
     }
+    if (!run_purge(run))
+        return false;
     struct timeval now;
     gettimeofday(&now, NULL);
     uint64_t now_usec = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_usec;
-    size_t purged = 0;
-    unsigned retention =
-        options->retention_days ? (unsigned)options->retention_days : STORE_DEFAULT_RETENTION_DAYS;
-    if (!store_purge(run->store, retention, now_usec, &purged, err, sizeof(err))) {
-        fprintf(stderr, "fluxaudit: %s: %s\n", options->db_path, err);
-        return false;
-    }
-    if (purged > 0 && !options->quiet)
-        fprintf(stderr, "fluxaudit: %s: %zu sessions older than %u days purged\n", options->db_path,
-                purged, retention);
     char *matrix_text = read_text_file(options->matrix_path);
     struct store_session_info info = {.kind = kind,
                                       .sources = run->sources,
