@@ -226,10 +226,11 @@ static void on_cell(void *data, size_t len, void *opaque)
         if (len > 0 && data != NULL)
             memcpy(text, data, len);
         text[len] = '\0';
-        /* The row owns `text` from here; it is freed with the row. */
-        // cppcheck-suppress memleak
+        /* The row owns `text` from here; it is freed with the row (cppcheck
+         * does not follow the pointer into s->cells). */
         s->cells[s->cell_count++] = (struct csv_cell){text, data != NULL ? len : 0, line, column,
                                                       s->in_cell && s->cell_quoted};
+        // cppcheck-suppress memleak
     } else if (len > 0 && !s->extra_reported) {
         char message[160];
         if (header)
