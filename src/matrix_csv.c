@@ -34,6 +34,7 @@
 
 #include "fluxaudit/window.h"
 #include "matrix_build.h"
+#include "util/file.h"
 #include "util/json_locate.h"
 #include "util/reader.h"
 
@@ -1471,46 +1472,11 @@ static char *companion_path(const char *path, const char *suffix)
     return out;
 }
 
-/* Reads at most CSV_MAX_BYTES + 1 bytes of `path` (the extra byte makes a
- * larger file fail the size check). `what` names the file in messages. */
+/* The extra byte file_read_capped allows makes a larger file fail the size
+ * check. `what` names the file in messages. */
 static char *read_whole(const char *path, const char *what, size_t *len, struct diag *diag)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        diag_error(diag, path, 0, 0, "cannot open %s: %s", what, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(file);
-        diag_error(diag, path, 0, 0, "cannot read %s: is a directory", what);
-        return NULL;
-    }
-    size_t cap = (size_t)CSV_MAX_BYTES + 1, size = 0, capacity = 65536;
-    char *buffer = malloc(capacity);
-    while (buffer != NULL) {
-        size_t got = fread(buffer + size, 1, capacity - size, file);
-        size += got;
-        if (got == 0 || size == cap)
-            break;
-        if (size == capacity) {
-            capacity = capacity * 2 < cap ? capacity * 2 : cap;
-            char *grown = realloc(buffer, capacity);
-            if (grown == NULL)
-                free(buffer);
-            buffer = grown;
-        }
-    }
-    bool failed = ferror(file);
-    fclose(file);
-    if (buffer == NULL || failed) {
-        free(buffer);
-        diag_error(diag, path, 0, 0, "cannot read %s: %s", what,
-                   buffer == NULL ? "out of memory" : "read error");
-        return NULL;
-    }
-    *len = size;
-    return buffer;
+    return file_read_capped(path, CSV_MAX_BYTES, what, len, diag);
 }
 
 /* Loads a CSV matrix and its companion files; see matrix.h. */

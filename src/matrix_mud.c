@@ -22,6 +22,7 @@
 
 #include "fluxaudit/matrix.h"
 #include "matrix_build.h"
+#include "util/file.h"
 #include "util/json_locate.h"
 
 #define MUD_NAME_MAX 64               /* host names and flow ids, as in the matrix */
@@ -156,46 +157,11 @@ static void add_string(struct mud_loader *l, cJSON *object, const char *key, con
 
 /* ---------------------------------------------------------------- file */
 
-/* Reads at most JSON_LOCATE_MAX_BYTES + 1 bytes of `path` (the extra byte
- * lets json_locate refuse a file that is too large). */
+/* The extra byte file_read_capped allows lets json_locate refuse a file
+ * that is too large. */
 static char *read_whole_file(const char *path, size_t *len, struct diag *diag)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        diag_error(diag, path, 0, 0, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(file);
-        diag_error(diag, path, 0, 0, "cannot read: is a directory");
-        return NULL;
-    }
-    size_t cap = (size_t)JSON_LOCATE_MAX_BYTES + 1, size = 0, capacity = 65536;
-    char *buffer = malloc(capacity);
-    while (buffer != NULL) {
-        size_t got = fread(buffer + size, 1, capacity - size, file);
-        size += got;
-        if (got == 0 || size == cap)
-            break;
-        if (size == capacity) {
-            capacity = capacity * 2 < cap ? capacity * 2 : cap;
-            char *grown = realloc(buffer, capacity);
-            if (grown == NULL)
-                free(buffer);
-            buffer = grown;
-        }
-    }
-    bool failed = ferror(file);
-    fclose(file);
-    if (buffer == NULL || failed) {
-        free(buffer);
-        diag_error(diag, path, 0, 0, "cannot read: %s",
-                   buffer == NULL ? "out of memory" : "read error");
-        return NULL;
-    }
-    *len = size;
-    return buffer;
+    return file_read_capped(path, JSON_LOCATE_MAX_BYTES, NULL, len, diag);
 }
 
 static bool parse_file(const char *path, struct json_document *doc, struct diag *diag)
