@@ -8,6 +8,7 @@
 
 #include <crypt.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -111,21 +112,25 @@ static char *read_file_bounded(const char *path, bool missing_ok, char *err, siz
 }
 
 /* Parses one "user:hash" line (already cut, no newline) into `account`.
- * Returns false for a malformed line. */
-static bool parse_account_line(const char *line, size_t len, struct account *account)
+ * Returns 0, or the 1-based column where the line goes wrong. */
+static int parse_account_line(const char *line, size_t len, struct account *account)
 {
     const char *colon = memchr(line, ':', len);
-    if (colon == NULL || (size_t)(colon - line) > WEB_AUTH_USER_MAX)
-        return false;
+    if (colon == NULL)
+        return (int)(len < 4096 ? len : 4096) + 1;
     size_t user_len = (size_t)(colon - line);
+    if (user_len > WEB_AUTH_USER_MAX)
+        return 1;
     size_t hash_len = len - user_len - 1;
     memcpy(account->user, line, user_len);
     account->user[user_len] = '\0';
-    if (!web_auth_user_valid(account->user) || !hash_valid(colon + 1, hash_len))
-        return false;
+    if (!web_auth_user_valid(account->user))
+        return 1;
+    if (!hash_valid(colon + 1, hash_len))
+        return (int)user_len + 2;
     memcpy(account->hash, colon + 1, hash_len);
     account->hash[hash_len] = '\0';
-    return true;
+    return 0;
 }
 
 static bool line_is_comment(const char *line, size_t len)
@@ -160,7 +165,29 @@ struct load_ctx {
     const char *path;
     char *err;
     size_t err_len;
+    bool failed;
 };
+
+/* Appends "path:line:column: message" to the error text (one per line):
+ * every bad line of the file is reported, not only the first. */
+static void load_error(struct load_ctx *ctx, unsigned line, int column, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void load_error(struct load_ctx *ctx, unsigned line, int column, const char *fmt, ...)
+{
+    ctx->failed = true;
+    size_t used = strnlen(ctx->err, ctx->err_len);
+    if (used + 2 >= ctx->err_len)
+        return;
+    if (used > 0)
+        ctx->err[used++] = '\n';
+    int n = snprintf(ctx->err + used, ctx->err_len - used, "%s:%u:%d: ", ctx->path, line, column);
+    if (n < 0 || (size_t)n >= ctx->err_len - used)
+        return;
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(ctx->err + used + (size_t)n, ctx->err_len - used - (size_t)n, fmt, args);
+    va_end(args);
+}
 
 static bool load_line(void *opaque, const char *line, size_t len, unsigned number)
 {
@@ -169,22 +196,20 @@ static bool load_line(void *opaque, const char *line, size_t len, unsigned numbe
     if (line_is_comment(line, len))
         return true;
     if (auth->account_count >= WEB_AUTH_ACCOUNTS_MAX) {
-        snprintf(ctx->err, ctx->err_len, "%s: more than %d accounts", ctx->path,
-                 WEB_AUTH_ACCOUNTS_MAX);
+        load_error(ctx, number, 1, "more than %d accounts", WEB_AUTH_ACCOUNTS_MAX);
         return false;
     }
     struct account *account = &auth->accounts[auth->account_count];
-    if (!parse_account_line(line, len, account)) {
-        snprintf(ctx->err, ctx->err_len,
-                 "%s:%u: expected USER:HASH (user of [A-Za-z0-9._@-], yescrypt hash \"$y$...\")",
-                 ctx->path, number);
-        return false;
+    int column = parse_account_line(line, len, account);
+    if (column != 0) {
+        load_error(ctx, number, column,
+                   "expected USER:HASH (user of [A-Za-z0-9._@-], yescrypt hash \"$y$...\")");
+        return true;
     }
     for (size_t i = 0; i < auth->account_count; i++) {
         if (strcmp(auth->accounts[i].user, account->user) == 0) {
-            snprintf(ctx->err, ctx->err_len, "%s:%u: account \"%s\" given twice", ctx->path, number,
-                     account->user);
-            return false;
+            load_error(ctx, number, 1, "account \"%s\" given twice", account->user);
+            return true;
         }
     }
     auth->account_count++;
@@ -247,10 +272,13 @@ struct web_auth *web_auth_create(const char *path, char *err, size_t err_len)
     pthread_mutex_init(&auth->lock, NULL);
     if (path == NULL)
         return auth;
+    if (err_len > 0)
+        err[0] = '\0'; /* load_error appends to it */
     char *text = read_file_bounded(path, false, err, err_len);
     auth->accounts = calloc(WEB_AUTH_ACCOUNTS_MAX, sizeof(*auth->accounts));
-    struct load_ctx ctx = {auth, path, err, err_len};
-    bool ok = text != NULL && auth->accounts != NULL && for_each_line(text, load_line, &ctx);
+    struct load_ctx ctx = {auth, path, err, err_len, false};
+    bool ok = text != NULL && auth->accounts != NULL && for_each_line(text, load_line, &ctx) &&
+              !ctx.failed;
     if (ok && auth->account_count > 0 && !hash_password("fluxaudit-dummy", auth->dummy_hash)) {
         snprintf(err, err_len, "yescrypt is not available from crypt()");
         ok = false;
@@ -451,9 +479,10 @@ static bool rewrite_line(void *opaque, const char *line, size_t len, unsigned nu
         return true;
     }
     struct account account;
-    if (!parse_account_line(line, len, &account)) {
-        snprintf(ctx->err, ctx->err_len, "%s:%u: malformed line (expected USER:HASH)", ctx->path,
-                 number);
+    int column = parse_account_line(line, len, &account);
+    if (column != 0) {
+        snprintf(ctx->err, ctx->err_len, "%s:%u:%d: malformed line (expected USER:HASH)", ctx->path,
+                 number, column);
         return false;
     }
     if (strcmp(account.user, ctx->user) == 0) {

@@ -1078,7 +1078,7 @@ START_TEST(test_account_set)
     fputs("alice:$y$ok\nnot an account line\n", out);
     fclose(out);
     ck_assert(!web_account_set(broken, "carol", "x", err, sizeof(err)));
-    ck_assert_ptr_nonnull(strstr(err, ":2: malformed line"));
+    ck_assert_ptr_nonnull(strstr(err, ":2:20: malformed line"));
 }
 END_TEST
 
@@ -1101,6 +1101,21 @@ START_TEST(test_bad_accounts_files)
         ck_assert_msg(web_start(&options, err, sizeof(err)) == NULL, "file %zu accepted", i);
         ck_assert_msg(strstr(err, path) != NULL, "%zu: %s", i, err);
     }
+    /* Every bad line is reported, each at its line and column. */
+    const char *several = account_file("several");
+    FILE *bad = fopen(several, "w");
+    fputs("# accounts\nal ice:$y$j9T$abc$def\nbob:$1$md5$x\nbob\n", bad);
+    fclose(bad);
+    struct web_options bad_options = {.listen = "127.0.0.1:0", .accounts = several};
+    char errors[1024] = "";
+    ck_assert_ptr_null(web_start(&bad_options, errors, sizeof(errors)));
+    char expected[1024];
+    snprintf(expected, sizeof(expected),
+             "%s:2:1: expected USER:HASH (user of [A-Za-z0-9._@-], yescrypt hash \"$y$...\")\n"
+             "%s:3:5: expected USER:HASH (user of [A-Za-z0-9._@-], yescrypt hash \"$y$...\")\n"
+             "%s:4:4: expected USER:HASH (user of [A-Za-z0-9._@-], yescrypt hash \"$y$...\")",
+             several, several, several);
+    ck_assert_str_eq(errors, expected);
     /* An accounts file with comments only: no login required. */
     const char *path = account_file("empty");
     FILE *out = fopen(path, "w");
