@@ -61,6 +61,31 @@ static void print_finding(FILE *out, const struct audit_finding *finding, bool c
     fputc('\n', out);
 }
 
+/* Wi-Fi networks seen over the air, the weak ones named (with or without
+ * an inventory device on them). */
+static void print_networks(FILE *out, const struct access_table *access, bool color)
+{
+    size_t count = access != NULL ? access_network_count(access) : 0;
+    if (count == 0)
+        return;
+    size_t weak = 0;
+    for (size_t i = 0; i < count; i++) {
+        enum wifi_security security = access_get_network(access, i)->security;
+        weak += security == WIFI_SECURITY_OPEN || security == WIFI_SECURITY_WEP ||
+                security == WIFI_SECURITY_WPA_TKIP;
+    }
+    fprintf(out, "\n%zu Wi-Fi networks seen, %s%zu with weak security%s\n", count,
+            paint(color, weak ? ANSI_RED : ""), weak, paint(color, weak ? ANSI_RESET : ""));
+    for (size_t i = 0; i < count; i++) {
+        const struct wifi_network *network = access_get_network(access, i);
+        char bssid[MAC_TEXT_MAX];
+        mac_addr_format(&network->bssid, bssid, sizeof(bssid));
+        fprintf(out, "    %-17s %-16s ch %-3u %s\n", bssid,
+                network->ssid[0] ? network->ssid : "(hidden)", network->channel,
+                wifi_security_name(network->security));
+    }
+}
+
 void report_print_summary(FILE *out, const struct report_input *input, bool color)
 {
     const struct pipeline_counters *counters = input->counters;
@@ -78,8 +103,8 @@ void report_print_summary(FILE *out, const struct report_input *input, bool colo
             connections += device->observed[f].flows;
         print_column(out, device->device->name, 24);
         fprintf(out, " %s%-10s%s %5llu %5llu %5llu %5llu %5llu %6llu %6llu\n",
-                paint(color, conform ? ANSI_GREEN : ANSI_RED), verdict,
-                paint(color, ANSI_RESET), (unsigned long long)device->counts[SEVERITY_CRITICAL],
+                paint(color, conform ? ANSI_GREEN : ANSI_RED), verdict, paint(color, ANSI_RESET),
+                (unsigned long long)device->counts[SEVERITY_CRITICAL],
                 (unsigned long long)device->counts[SEVERITY_HIGH],
                 (unsigned long long)device->counts[SEVERITY_MEDIUM],
                 (unsigned long long)device->counts[SEVERITY_LOW],
@@ -100,4 +125,5 @@ void report_print_summary(FILE *out, const struct report_input *input, bool colo
     if (stats.dropped > 0)
         fprintf(out, "warning: %llu results dropped past the audit cap\n",
                 (unsigned long long)stats.dropped);
+    print_networks(out, input->access, color);
 }

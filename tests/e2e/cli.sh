@@ -106,6 +106,9 @@ if [ -f "$root/pcaps/tls10.pcap" ] && [ -f "$root/pcaps/reference-matrix.json" ]
     expect 0 '^site,device' -- "$bin" report --db "$tmp/c.db" --format csv --fail-on none
     expect 2 'unknown --format "pdf"' -- "$bin" report --db "$tmp/c.db" --format pdf
     expect 2 'report: --db is required' -- "$bin" report --format json
+    # Wi-Fi networks are listed on the terminal, the weak ones counted.
+    expect 1 '5 Wi-Fi networks seen, 2 with weak security' -- "$bin" replay "$root/pcaps/wifi.pcap" \
+        --matrix "$root/pcaps/health-matrix.json" --no-color
     # No progress line when stderr is not a terminal.
     "$bin" replay "$root/pcaps/reference.pcap" --matrix "$m" --fail-on none >/dev/null 2>"$tmp/err"
     if grep -q 'packets/s' "$tmp/err"; then
