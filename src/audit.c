@@ -20,7 +20,7 @@
 /* One aggregate: a finding or an observed flow of one device. */
 struct aggregate_key {
     size_t device;
-    int code;                           /* finding code, or -1 for an observed flow */
+    int code; /* finding code, or -1 for an observed flow */
     const struct rule_variant *variant;
     const struct risk_rule *risk;
     const struct matrix_flow *matrix_flow;
@@ -28,12 +28,12 @@ struct aggregate_key {
     struct net_addr server;
     uint8_t ip_proto;
     uint16_t port;
-    char app[FACT_NAME_MAX];            /* observed flows only */
+    char app[FACT_NAME_MAX]; /* observed flows only */
 };
 
 struct aggregate_node {
     struct aggregate_key key;
-    size_t index;                       /* into the device's findings or observed */
+    size_t index; /* into the device's findings or observed */
     struct aggregate_node *next;
 };
 
@@ -44,11 +44,11 @@ struct audit {
     size_t entries;
     struct audit_device *devices;
     size_t device_count;
-    struct window **windows;            /* per device, per declared flow; NULL when none */
+    struct window **windows; /* per device, per declared flow; NULL when none */
     size_t *finding_capacity;
     size_t *observed_capacity;
     struct aggregate_node **buckets;
-    size_t bucket_count;                /* power of two */
+    size_t bucket_count; /* power of two */
     struct audit_stats stats;
     bool finished;
 };
@@ -85,13 +85,13 @@ static uint32_t aggregate_hash(const struct aggregate_key *key)
 static bool aggregate_equal(const struct aggregate_key *a, const struct aggregate_key *b)
 {
     return a->device == b->device && a->code == b->code && a->variant == b->variant &&
-           a->risk == b->risk && a->matrix_flow == b->matrix_flow &&
-           a->ip_proto == b->ip_proto && a->port == b->port &&
-           net_addr_compare(&a->client, &b->client) == 0 &&
+           a->risk == b->risk && a->matrix_flow == b->matrix_flow && a->ip_proto == b->ip_proto &&
+           a->port == b->port && net_addr_compare(&a->client, &b->client) == 0 &&
            net_addr_compare(&a->server, &b->server) == 0 && strcmp(a->app, b->app) == 0;
 }
 
-struct audit *audit_create(const struct matrix *matrix, const struct rules *rules, size_t max_entries)
+struct audit *audit_create(const struct matrix *matrix, const struct rules *rules,
+                           size_t max_entries)
 {
     struct audit *audit = calloc(1, sizeof(*audit));
     if (audit == NULL)
@@ -222,15 +222,6 @@ static size_t aggregate_lookup(struct audit *audit, const struct aggregate_key *
     return index;
 }
 
-static bool mac_in_device(const struct matrix_device *device, const struct mac_addr *mac)
-{
-    for (size_t i = 0; i < device->mac_count; i++) {
-        if (memcmp(device->macs[i].bytes, mac->bytes, sizeof(mac->bytes)) == 0)
-            return true;
-    }
-    return false;
-}
-
 static bool addr_in_prefixes(const struct net_prefix *prefixes, size_t count,
                              const struct net_addr *addr)
 {
@@ -239,15 +230,6 @@ static bool addr_in_prefixes(const struct net_prefix *prefixes, size_t count,
             return true;
     }
     return false;
-}
-
-/* True if the flow endpoint (addr, optional mac) is `device`. */
-static bool endpoint_is_device(const struct matrix_device *device, const struct net_addr *addr,
-                               const struct mac_addr *mac)
-{
-    if (addr_in_prefixes(device->prefixes, device->prefix_count, addr))
-        return true;
-    return mac != NULL && mac_in_device(device, mac);
 }
 
 /* Matches a DNS name of the matrix ("host.example", "*.example") against a
@@ -276,8 +258,8 @@ static bool server_named(const struct flow *flow, const char *pattern)
 
 /* True if one endpoint of `flow` matches the matrix peer. `owner` is the
  * device whose matrix is being read; `is_server` says which endpoint. */
-static bool peer_matches(const struct audit *audit, const struct matrix_peer *peer,
-                         size_t owner, const struct flow *flow, bool is_server)
+static bool peer_matches(const struct audit *audit, const struct matrix_peer *peer, size_t owner,
+                         const struct flow *flow, bool is_server)
 {
     const struct net_addr *addr = is_server ? &flow->server : &flow->client;
     const struct mac_addr *mac =
@@ -287,10 +269,10 @@ static bool peer_matches(const struct audit *audit, const struct matrix_peer *pe
     case MATRIX_PEER_ANY:
         return true;
     case MATRIX_PEER_DEVICE:
-        return endpoint_is_device(&matrix->devices[owner], addr, mac);
+        return matrix_device_owns(&matrix->devices[owner], addr, mac);
     case MATRIX_PEER_OTHER_DEVICE:
         return peer->index < matrix->device_count &&
-               endpoint_is_device(&matrix->devices[peer->index], addr, mac);
+               matrix_device_owns(&matrix->devices[peer->index], addr, mac);
     case MATRIX_PEER_PREFIX:
         return net_prefix_contains(&peer->prefix, addr);
     case MATRIX_PEER_INTERNET:
@@ -425,12 +407,17 @@ static enum severity kind_severity(const struct audit *audit, struct finding_kin
 /* Counts `flow` into the finding (kind, device, declared flow); returns the
  * finding when it was just created (so the caller adds evidence), else
  * NULL. */
-static struct audit_finding *raise_kind(struct audit *audit, size_t device, struct finding_kind kind,
-                                        const struct flow *flow, const struct matrix_flow *declared)
+static struct audit_finding *raise_kind(struct audit *audit, size_t device,
+                                        struct finding_kind kind, const struct flow *flow,
+                                        const struct matrix_flow *declared)
 {
-    struct aggregate_key key = {.device = device, .code = (int)kind.code, .variant = kind.variant,
-                                .risk = kind.risk, .matrix_flow = declared,
-                                .client = flow->client, .server = flow->server,
+    struct aggregate_key key = {.device = device,
+                                .code = (int)kind.code,
+                                .variant = kind.variant,
+                                .risk = kind.risk,
+                                .matrix_flow = declared,
+                                .client = flow->client,
+                                .server = flow->server,
                                 .ip_proto = flow->ip_proto,
                                 .port = has_ports(flow->ip_proto) ? flow->server_port : 0};
     bool created;
@@ -485,8 +472,11 @@ static struct audit_finding *raise_finding(struct audit *audit, size_t device,
 static void record_observed(struct audit *audit, size_t device, const struct flow *flow,
                             const struct matrix_flow *declared)
 {
-    struct aggregate_key key = {.device = device, .code = -1, .matrix_flow = declared,
-                                .client = flow->client, .server = flow->server,
+    struct aggregate_key key = {.device = device,
+                                .code = -1,
+                                .matrix_flow = declared,
+                                .client = flow->client,
+                                .server = flow->server,
                                 .ip_proto = flow->ip_proto,
                                 .port = has_ports(flow->ip_proto) ? flow->server_port : 0};
     snprintf(key.app, sizeof(key.app), "%s", flow->facts.app);
@@ -554,8 +544,8 @@ static bool check_service(struct audit *audit, struct device_view view, const st
         char client[NET_ADDR_TEXT_MAX];
         net_addr_format(&flow->client, client, sizeof(client));
         snprintf(finding->flow.client_text, sizeof(finding->flow.client_text), "any");
-        add_evidence(finding, "service", "%s/%u",
-                     flow->ip_proto == IP_PROTO_TCP ? "tcp" : "udp", flow->server_port);
+        add_evidence(finding, "service", "%s/%u", flow->ip_proto == IP_PROTO_TCP ? "tcp" : "udp",
+                     flow->server_port);
         add_evidence(finding, "first_client", "%s", client);
     }
     return true;
@@ -575,7 +565,8 @@ static void check_declaration(struct audit *audit, struct device_view view, cons
     } else if (declared == NULL && !service) {
         finding = raise_finding(audit, view.device, FINDING_FLOW_UNDECLARED, flow, NULL);
     } else if (declared != NULL && peer_public && !declared->internet) {
-        finding = raise_finding(audit, view.device, FINDING_FLOW_INTERNET_UNDECLARED, flow, declared);
+        finding =
+            raise_finding(audit, view.device, FINDING_FLOW_INTERNET_UNDECLARED, flow, declared);
     }
     if (finding != NULL)
         add_evidence(finding, "direction", "%s", direction_name(view.is_client));
@@ -660,8 +651,8 @@ static void check_crypto(struct audit *audit, struct device_view view, const str
         }
     }
     if (declared != NULL && below_declared(declared->encryption, facts)) {
-        finding = raise_finding(audit, view.device, FINDING_ENCRYPTION_BELOW_DECLARED, flow,
-                                declared);
+        finding =
+            raise_finding(audit, view.device, FINDING_ENCRYPTION_BELOW_DECLARED, flow, declared);
         if (finding != NULL) {
             add_evidence(finding, "declared", "%s", matrix_encryption_name(declared->encryption));
             add_evidence(finding, "observed", "%s", observed_security(facts));
@@ -701,7 +692,8 @@ static void format_date(int64_t seconds, char *buf, size_t len)
         snprintf(buf, len, "?");
 }
 
-static void certificate_evidence(struct audit_finding *finding, const struct certificate_facts *cert)
+static void certificate_evidence(struct audit_finding *finding,
+                                 const struct certificate_facts *cert)
 {
     char date[16];
     add_evidence(finding, "subject_cn", "%s", cert->subject_cn);
@@ -764,7 +756,9 @@ static void credential_evidence(struct audit_finding *finding, const struct cred
     if (item->masked_user[0] != '\0')
         add_evidence(finding, "user", "%s", item->masked_user);
     add_evidence(finding, "accepted", "%s",
-                 item->accepted > 0 ? "yes" : item->accepted == 0 ? "no" : "unknown");
+                 item->accepted > 0    ? "yes"
+                 : item->accepted == 0 ? "no"
+                                       : "unknown");
 }
 
 /* One CLEARTEXT_CREDENTIALS per kind of credential in the flow and one
@@ -838,8 +832,8 @@ static void check_remote_access(struct audit *audit, struct device_view view,
                                 const struct flow *flow, const struct matrix_flow *declared)
 {
     const char *tool = remote_access_tool(audit->rules, &flow->facts);
-    if (tool == NULL || (declared != NULL && declared->app != NULL &&
-                         strcasecmp(declared->app, tool) == 0))
+    if (tool == NULL ||
+        (declared != NULL && declared->app != NULL && strcasecmp(declared->app, tool) == 0))
         return;
     struct audit_finding *finding =
         raise_finding(audit, view.device, FINDING_REMOTE_ACCESS_TOOL, flow, declared);
@@ -898,8 +892,8 @@ static void fhir_evidence(struct audit_finding *finding, const struct fhir_facts
 /* CLEARTEXT_HEALTH_DATA (CLAUSIER-2025 O-12.2.6.1): DICOM data sets, HL7
  * messages or FHIR requests crossed without encryption, declared or not.
  * A DICOM association that moved no data set (C-ECHO) carries none. */
-static void check_health_data(struct audit *audit, struct device_view view,
-                              const struct flow *flow, const struct matrix_flow *declared)
+static void check_health_data(struct audit *audit, struct device_view view, const struct flow *flow,
+                              const struct matrix_flow *declared)
 {
     const struct health_facts *health = &flow->facts.health;
     bool dicom = health->dicom.seen && health->dicom.dataset_transferred;
@@ -1145,8 +1139,8 @@ static void raise_not_observed(struct audit *audit, size_t device_index,
     const struct rule *rule = &audit->rules->by_code[FINDING_FLOW_NOT_OBSERVED];
     if (!rule->enabled)
         return;
-    struct aggregate_key key = {.device = device_index, .code = FINDING_FLOW_NOT_OBSERVED,
-                                .matrix_flow = declared};
+    struct aggregate_key key = {
+        .device = device_index, .code = FINDING_FLOW_NOT_OBSERVED, .matrix_flow = declared};
     bool created;
     size_t index = aggregate_lookup(audit, &key, &created);
     if (index == SIZE_MAX || !created)
@@ -1158,8 +1152,7 @@ static void raise_not_observed(struct audit *audit, size_t device_index,
     finding->matrix_flow = declared;
     snprintf(finding->flow.client_text, sizeof(finding->flow.client_text), "%s",
              declared->from.text);
-    snprintf(finding->flow.server_text, sizeof(finding->flow.server_text), "%s",
-             declared->to.text);
+    snprintf(finding->flow.server_text, sizeof(finding->flow.server_text), "%s", declared->to.text);
     finding->flow.ip_proto = ip_proto_of(declared->proto);
     if (!declared->any_port && declared->port_count == 1 &&
         declared->ports[0].low == declared->ports[0].high)
@@ -1286,7 +1279,7 @@ static struct flow record_flow(const struct audit_record *record)
 }
 
 static bool import_observed(struct audit *audit, size_t device, const struct audit_record *record,
-                           const struct matrix_flow *declared)
+                            const struct matrix_flow *declared)
 {
     struct flow carrier = record_flow(record);
     size_t before = audit->stats.dropped;
@@ -1294,8 +1287,11 @@ static bool import_observed(struct audit *audit, size_t device, const struct aud
     if (audit->stats.dropped != before)
         return false;
     /* record_observed counted one connection: the record holds several. */
-    struct aggregate_key key = {.device = device, .code = -1, .matrix_flow = declared,
-                                .client = carrier.client, .server = carrier.server,
+    struct aggregate_key key = {.device = device,
+                                .code = -1,
+                                .matrix_flow = declared,
+                                .client = carrier.client,
+                                .server = carrier.server,
                                 .ip_proto = carrier.ip_proto,
                                 .port = has_ports(carrier.ip_proto) ? carrier.server_port : 0};
     snprintf(key.app, sizeof(key.app), "%s", carrier.facts.app);
@@ -1314,7 +1310,8 @@ static bool import_finding(struct audit *audit, size_t device, const struct audi
 {
     const struct rule *rule = &audit->rules->by_code[record->code];
     struct finding_kind kind = {.code = record->code};
-    if (record->variant != NULL && (kind.variant = rule_find_variant(rule, record->variant)) == NULL)
+    if (record->variant != NULL &&
+        (kind.variant = rule_find_variant(rule, record->variant)) == NULL)
         return false;
     if (record->risk != NULL && (kind.risk = risk_by_key(audit->rules, record->risk)) == NULL)
         return false;
@@ -1330,9 +1327,13 @@ static bool import_finding(struct audit *audit, size_t device, const struct audi
         for (size_t i = 0; i < record->evidence_count && i < AUDIT_EVIDENCE_MAX; i++)
             finding->evidence[finding->evidence_count++] = record->evidence[i];
     }
-    struct aggregate_key key = {.device = device, .code = (int)kind.code, .variant = kind.variant,
-                                .risk = kind.risk, .matrix_flow = declared,
-                                .client = carrier.client, .server = carrier.server,
+    struct aggregate_key key = {.device = device,
+                                .code = (int)kind.code,
+                                .variant = kind.variant,
+                                .risk = kind.risk,
+                                .matrix_flow = declared,
+                                .client = carrier.client,
+                                .server = carrier.server,
                                 .ip_proto = carrier.ip_proto,
                                 .port = has_ports(carrier.ip_proto) ? carrier.server_port : 0};
     bool created;

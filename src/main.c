@@ -1190,26 +1190,14 @@ struct learn_run {
     const struct matrix_device *device;
 };
 
-static bool endpoint_is(const struct matrix_device *device, const struct net_addr *addr,
-                        const struct mac_addr *mac)
-{
-    for (size_t i = 0; i < device->prefix_count; i++) {
-        if (net_prefix_contains(&device->prefixes[i], addr))
-            return true;
-    }
-    for (size_t i = 0; mac != NULL && i < device->mac_count; i++) {
-        if (memcmp(device->macs[i].bytes, mac->bytes, sizeof(mac->bytes)) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Each ended flow of the device becomes one observation. */
 static void learn_flow(const struct flow *flow, void *user)
 {
     struct learn_run *run = user;
-    bool client = endpoint_is(run->device, &flow->client, flow->has_mac ? &flow->client_mac : NULL);
-    bool server = endpoint_is(run->device, &flow->server, flow->has_mac ? &flow->server_mac : NULL);
+    bool client =
+        matrix_device_owns(run->device, &flow->client, flow->has_mac ? &flow->client_mac : NULL);
+    bool server =
+        matrix_device_owns(run->device, &flow->server, flow->has_mac ? &flow->server_mac : NULL);
     if (!client && !server)
         return;
     struct learn_observation observation = {

@@ -1141,7 +1141,7 @@ bool matrix_is_internal(const struct matrix *matrix, const struct net_addr *addr
     return false;
 }
 
-static bool device_owns(const struct matrix_device *device, const struct net_addr *addr,
+bool matrix_device_owns(const struct matrix_device *device, const struct net_addr *addr,
                         const struct mac_addr *mac)
 {
     for (size_t i = 0; addr != NULL && i < device->prefix_count; i++) {
@@ -1163,7 +1163,7 @@ long matrix_find_device(const struct matrix *matrix, const struct net_addr *addr
     if (matrix == NULL)
         return -1;
     for (size_t i = 0; i < matrix->device_count; i++) {
-        if (device_owns(&matrix->devices[i], addr, mac))
+        if (matrix_device_owns(&matrix->devices[i], addr, mac))
             return (long)i;
     }
     return -1;

@@ -126,6 +126,11 @@ bool matrix_is_internal(const struct matrix *matrix, const struct net_addr *addr
 long matrix_find_device(const struct matrix *matrix, const struct net_addr *addr,
                         const struct mac_addr *mac);
 
+/* Returns true if `addr` is in one of the device's addresses or subnets, or
+ * `mac` is one of its MACs (either may be NULL). */
+bool matrix_device_owns(const struct matrix_device *device, const struct net_addr *addr,
+                        const struct mac_addr *mac);
+
 /* Returns true if `port` is one of the flow's receiver ports. */
 bool matrix_flow_has_port(const struct matrix_flow *flow, uint16_t port);
 
