@@ -8,6 +8,7 @@
  * callback), so a percent-encoded NUL, a repeated or unknown parameter or a
  * dot segment is refused before anything is routed. */
 #include "fluxaudit/web.h"
+#include "util/hex.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -384,17 +385,6 @@ static enum MHD_Result send_json(const struct web_server *server, struct MHD_Con
 
 /* ---- request target: strict parsing ----------------------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes `length` bytes into `out` (`size` bytes with the NUL),
  * '+' as a space when `plus_is_space` (query values). Refuses a bad
  * escape, a NUL or control character, and an output that does not fit. */
@@ -405,8 +395,8 @@ static bool decode_component(const char *in, size_t length, bool plus_is_space, 
     for (size_t i = 0; i < length; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '%') {
-            int high = i + 2 < length ? hex_value(in[i + 1]) : -1;
-            int low = high >= 0 ? hex_value(in[i + 2]) : -1;
+            int high = i + 2 < length ? hex_digit_value(in[i + 1]) : -1;
+            int low = high >= 0 ? hex_digit_value(in[i + 2]) : -1;
             if (low < 0)
                 return false;
             c = (unsigned char)(high * 16 + low);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "inspect/access_internal.h"
+#include "util/hex.h"
 #include "util/reader.h"
 
 enum {
@@ -33,17 +34,6 @@ struct radius_facts {
     uint8_t eap_head[EAP_HEADER_BYTES]; /* their first bytes, concatenated */
     size_t eap_head_len;
 };
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* True if character `at` of a MAC text of `length` characters must be a
  * separator: "aa-bb-cc-dd-ee-ff"/"aa:bb:..." (17), "aabb.ccdd.eeff" or
@@ -76,7 +66,7 @@ static bool parse_mac_text(struct reader value, struct mac_addr *out)
             separator = c;
             continue;
         }
-        const int nibble = hex_value(c);
+        const int nibble = hex_digit_value(c);
         if (nibble < 0)
             return false;
         out->bytes[digits / 2] = (uint8_t)(out->bytes[digits / 2] << 4 | nibble);

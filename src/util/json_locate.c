@@ -11,6 +11,7 @@
  * The scanner refuses everything cJSON would read differently from strict
  * JSON, so the two always agree on the shape of the document. */
 #include "util/json_locate.h"
+#include "util/hex.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -199,17 +200,6 @@ static bool scan_record(struct scanner *s, int key_line, int key_column)
     return true;
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits after "\u" (s->pos is on the backslash). Returns
  * the code unit, or -1 after recording an error. */
 static long scan_hex4(struct scanner *s)
@@ -220,7 +210,7 @@ static long scan_hex4(struct scanner *s)
         return -1;
     }
     for (size_t i = 2; i < 6; i++) {
-        int digit = hex_digit(s->text[s->pos + i]);
+        int digit = hex_digit_value(s->text[s->pos + i]);
         if (digit < 0) {
             scan_fail(s, "invalid \\u escape: expected 4 hexadecimal digits");
             return -1;
@@ -498,8 +488,10 @@ static void scan_value(struct scanner *s, int key_line, int key_column)
     if (!known) {
         char got[32];
         scan_describe_here(s, got, sizeof(got));
-        scan_fail(s, "expected a value (string, number, object, array, true, false or null), "
-                     "got %s", got);
+        scan_fail(s,
+                  "expected a value (string, number, object, array, true, false or null), "
+                  "got %s",
+                  got);
         return;
     }
     if (!scan_record(s, key_line, key_column))
@@ -649,8 +641,10 @@ static bool check_object_keys(const char *name, const cJSON *object,
         json_locate_find_key(locations, first_of[i], &first_line, &first_col);
         char key[64];
         snprintf(key, sizeof(key), "%s", m->string);
-        diag_error(diag, name, line, col, "duplicate key \"%s\" (first defined at line %d, "
-                   "column %d)", key, first_line, first_col);
+        diag_error(diag, name, line, col,
+                   "duplicate key \"%s\" (first defined at line %d, "
+                   "column %d)",
+                   key, first_line, first_col);
         ok = false;
     }
     free(refs);
@@ -694,7 +688,8 @@ static cJSON *build_tree(const char *name, const char *text, size_t len, struct 
         int line, col;
         size_t offset = (end != NULL && end >= text) ? (size_t)(end - text) : 0;
         json_locate_offset(text, len, offset, &line, &col);
-        diag_error(diag, name, line, col, "the JSON parser refused the document here "
+        diag_error(diag, name, line, col,
+                   "the JSON parser refused the document here "
                    "(out of memory or a parser limit)");
     }
     return root;
@@ -786,7 +781,6 @@ void json_locate_sort_diag(struct diag *diag, size_t first)
         diag->entries[j] = moving;
     }
 }
-
 
 /* Appends `text` to buf quoted, cut at `max` characters, with control and
  * quote characters escaped so a message stays on one readable line. */
@@ -914,7 +908,8 @@ static void report_verror(const struct json_reporter *reporter, const cJSON *nod
     diag_error(reporter->diag, reporter->file, line, col, "%s", message);
 }
 
-void json_report_error(const struct json_reporter *reporter, const cJSON *node, const char *fmt, ...)
+void json_report_error(const struct json_reporter *reporter, const cJSON *node, const char *fmt,
+                       ...)
 {
     va_list args;
     va_start(args, fmt);
@@ -954,15 +949,15 @@ void json_report_unknown_keys(const struct json_reporter *reporter, const cJSON 
         json_locate_quote(m->string, key, sizeof(key));
         const char *hint = json_locate_suggest(m->string, allowed, count);
         if (hint != NULL) {
-            json_report_error_at_key(reporter, m, "unknown key %s in %s (did you mean \"%s\"?)", key,
-                                     where, hint);
+            json_report_error_at_key(reporter, m, "unknown key %s in %s (did you mean \"%s\"?)",
+                                     key, where, hint);
             continue;
         }
         char list[256] = "";
         size_t used = 0;
         for (size_t i = 0; i < count && used < sizeof(list); i++)
-            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"",
-                                     i ? ", " : "", allowed[i]);
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i ? ", " : "",
+                                     allowed[i]);
         json_report_error_at_key(reporter, m, "unknown key %s in %s (expected one of %s)", key,
                                  where, list);
     }

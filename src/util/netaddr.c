@@ -1,5 +1,6 @@
 /* netaddr: address parsing, formatting and prefix tests. */
 #include "fluxaudit/netaddr.h"
+#include "util/hex.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -75,16 +76,6 @@ bool net_prefix_parse(const char *text, struct net_prefix *out)
     return true;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 bool mac_addr_parse(const char *text, struct mac_addr *out)
 {
     memset(out, 0, sizeof(*out));
@@ -95,8 +86,8 @@ bool mac_addr_parse(const char *text, struct mac_addr *out)
         return false;
     for (size_t i = 0; i < 6; i++) {
         const char *p = text + i * 3;
-        int high = hex_value(p[0]);
-        int low = hex_value(p[1]);
+        int high = hex_digit_value(p[0]);
+        int low = hex_digit_value(p[1]);
         if (high < 0 || low < 0 || (i < 5 && p[2] != separator))
             return false;
         out->bytes[i] = (uint8_t)(high << 4 | low);
@@ -156,11 +147,14 @@ void mac_addr_format(const struct mac_addr *mac, char *buf, size_t len)
 
 /* The networks DESIGN.md treats as internal when the matrix lists none. */
 static const struct net_prefix default_internal[] = {
-    {{4, {10}}, 8},          {{4, {172, 16}}, 12}, {{4, {192, 168}}, 16}, /* RFC 1918 */
-    {{4, {100, 64}}, 10},                                               /* RFC 6598 */
-    {{4, {169, 254}}, 16},   {{4, {127}}, 8},     /* link-local, loopback */
-    {{6, {0xfc}}, 7},                             /* RFC 4193 unique local */
-    {{6, {0xfe, 0x80}}, 10},                      /* link-local */
+    {{4, {10}}, 8},
+    {{4, {172, 16}}, 12},
+    {{4, {192, 168}}, 16}, /* RFC 1918 */
+    {{4, {100, 64}}, 10},  /* RFC 6598 */
+    {{4, {169, 254}}, 16},
+    {{4, {127}}, 8},                                              /* link-local, loopback */
+    {{6, {0xfc}}, 7},                                             /* RFC 4193 unique local */
+    {{6, {0xfe, 0x80}}, 10},                                      /* link-local */
     {{6, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}, 128}, /* loopback */
 };
 
